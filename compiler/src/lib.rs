@@ -6,3 +6,7 @@ pub mod ast;
 pub mod diagnostics;
 pub mod source;
 pub mod syntax;
+pub mod builtins;
+pub mod sema;
+pub mod stdlib;
+pub mod fmt;

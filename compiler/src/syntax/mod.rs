@@ -7,6 +7,7 @@ mod expr;
 mod items;
 
 pub use comments::{Comment, source_comments};
+pub use expr::{parse_duration_ms, parse_size_bytes};
 
 use crate::ast;
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
