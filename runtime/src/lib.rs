@@ -1,1 +1,6 @@
+//! pipec-runtime: the `pipec` command line and everything that does IO. It calls the pure
+//! compiler's public API (`compile`, `plan`, `diagnostics`) and renders results.
 
+pub mod cli;
+pub mod loader;
+pub mod render;

@@ -146,4 +146,3 @@ fn is_attr_only(chunk: &str) -> bool {
         t.is_empty() || t.starts_with('@') && !t.contains(' ') || t.starts_with("//")
     })
 }
-#[cfg(test)] mod scratch_test;

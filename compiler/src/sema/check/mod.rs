@@ -1,7 +1,7 @@
 //! Scopes + program -> typed items: declares every schema and enum, then gives each item its type
 //! (consts, datasets, models, sandboxes, fns, verifiers, rewards, funnels) and checks bodies.
 
-mod call;
+pub mod call;
 mod compat;
 mod expr;
 mod types;

@@ -1,0 +1,87 @@
+//! Command-line parsing and dispatch: one file per subcommand.
+
+mod check;
+mod fmt;
+mod graph;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "pipec", version, about = "A declarative pipeline language for LLM post-training")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum MessageFormat {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum GraphFormat {
+    Dot,
+    Mermaid,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Type-check .pipe files and print diagnostics.
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value = "human")]
+        message_format: MessageFormat,
+    },
+    /// Format .pipe files in place (or check that they are formatted).
+    Fmt {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Do not write; exit 1 when a file is not formatted.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Print the pipeline DAG.
+    Graph {
+        file: PathBuf,
+        #[arg(long)]
+        pipeline: Option<String>,
+        #[arg(long, value_enum, default_value = "dot")]
+        format: GraphFormat,
+    },
+}
+
+/// Run pipec with these arguments; returns the process exit code.
+pub fn main_with(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    let mut err = std::io::stderr().lock();
+    match cli.command {
+        Command::Check { files, message_format } => check::run(&files, message_format, &mut out, &mut err),
+        Command::Fmt { files, check } => fmt::run(&files, check, &mut out, &mut err),
+        Command::Graph { file, pipeline, format } => graph::run(&file, pipeline.as_deref(), format, &mut out, &mut err),
+    }
+}
+
+/// Run the compiler on a big stack: deeply nested input must give diagnostics, not a crash.
+pub fn compile_files(files: &[PathBuf]) -> Result<pipec_compiler::Compiled, String> {
+    let entries = crate::loader::read_entries(files)?;
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .stack_size(256 << 20)
+            .spawn_scoped(s, || pipec_compiler::compile(&entries, &crate::loader::FsLoader))
+            .map_err(|e| e.to_string())?
+            .join()
+            .map_err(|_| "the compiler crashed; please report this input".to_string())
+    })
+}
