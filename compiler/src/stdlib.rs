@@ -7,7 +7,7 @@ pub const MODULES: &[(&str, &str)] = &[
     ("swe", include_str!("../../stdlib/swe.pipe")),
     ("metrics", include_str!("../../stdlib/metrics.pipe")),
     ("retrieval", include_str!("../../stdlib/retrieval.pipe")),
-    ("embed", include_str!("../../stdlib/embed.pipe")),
+    ("kalm", include_str!("../../stdlib/kalm.pipe")),
     ("prefs", include_str!("../../stdlib/prefs.pipe")),
 ];
 

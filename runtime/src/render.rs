@@ -15,7 +15,7 @@ fn position(sources: &SourceMap, span: Span) -> (String, usize, usize) {
 pub fn diagnostic_to_text(sources: &SourceMap, d: &Diagnostic) -> String {
     let primary = d.span();
     let (file, line, col) = position(sources, primary);
-    let mut m = MietteDiagnostic::new(d.message.clone()).with_code(d.code.as_str()).with_severity(match d.severity {
+    let mut m = MietteDiagnostic::new(d.message.clone()).with_severity(match d.severity {
         Severity::Error => miette::Severity::Error,
         Severity::Warning => miette::Severity::Warning,
     });

@@ -6,7 +6,7 @@ pub const BUILTINS: &[Builtin] = &[
     builtin("jsonl", "jsonl(path: path) -> [T]", "Read JSON Lines; each line is validated against the dataset's schema.", r#"dataset tasks: [Task] = jsonl("data/tasks.jsonl")"#).effect(Effect::Source),
     builtin("parquet", "parquet(path: path) -> [T]", "Read a Parquet file, validating each row against the schema.", r#"dataset rows: [Row] = parquet("data/rows.parquet")"#).effect(Effect::Source),
     builtin("csv", "csv(path: path, delimiter: str = \",\") -> [T]", "Read a CSV file with a header row.", r#"dataset rows: [Row] = csv("data/rows.csv")"#).effect(Effect::Source),
-    builtin("write", "write(input: [T], path: path, purpose: train|eval|report = train) -> [T]", "Write records as JSONL (atomically); `purpose: train` (the default) makes it a training sink.", r#"clean |> write("out/train.jsonl")"#).effect(Effect::Sink),
+    builtin("write", "write(input: [T], path: path, purpose: train|eval|inspect = train) -> [T]", "Write records as JSONL (atomically); `purpose: train` (the default) makes it a training sink.", r#"clean |> write("out/train.jsonl")"#).effect(Effect::Sink),
     builtin("save", "save(input: Checkpoint, path: path) -> Checkpoint", "Save a checkpoint (safetensors) to a folder, atomically.", r#"soup(["ckpt/a", "ckpt/b"]) |> save("ckpt/soup")"#).effect(Effect::Sink),
     builtin("map", "map(input: [T], f: fn(T) -> U) -> [U]", "Apply a function to every record.", "rows |> map(.text)").stage(),
     builtin("filter", "filter(input: [T], where: fn(T) -> bool) -> [T]", "Keep the records for which the predicate holds.", "rows |> filter(|r| r.score > 0.5)").stage(),

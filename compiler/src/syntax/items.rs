@@ -19,7 +19,7 @@ fn pair_to_item(cx: &Cx, pair: Pair<Rule>) -> Item {
     for p in pair.into_inner() {
         match p.as_rule() {
             Rule::attribute => attrs.push(pair_to_attr(cx, p)),
-            _ => kind = Some(decl_to_kind(cx, p, &mut attrs)),
+            _ => kind = Some(decl_to_kind(cx, p)),
         }
     }
     let kind = kind.unwrap_or_else(|| unreachable!("grammar: item has a declaration"));
@@ -33,7 +33,7 @@ pub(super) fn pair_to_attr(cx: &Cx, pair: Pair<Rule>) -> Attribute {
     Attribute { name, args: labels.collect(), span }
 }
 
-fn decl_to_kind(cx: &Cx, pair: Pair<Rule>, attrs: &mut Vec<Attribute>) -> ItemKind {
+fn decl_to_kind(cx: &Cx, pair: Pair<Rule>) -> ItemKind {
     let rule = pair.as_rule();
     let mut it = pair.into_inner().peekable();
     let mut next = || it.next().unwrap_or_else(|| unreachable!("grammar shape of {rule:?}"));
@@ -80,7 +80,6 @@ fn decl_to_kind(cx: &Cx, pair: Pair<Rule>, attrs: &mut Vec<Attribute>) -> ItemKi
         Rule::dataset_decl => {
             let name = pair_to_ident(cx, next());
             let (ty, source) = typed_value(cx, &mut it);
-            attrs.extend(it.map(|p| pair_to_attr(cx, p)));
             ItemKind::Dataset(DatasetDecl { name, ty, source })
         }
         Rule::model_decl | Rule::sandbox_decl => {

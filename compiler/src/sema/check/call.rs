@@ -253,7 +253,8 @@ impl Checker<'_> {
     fn apply_rule(&mut self, b: &Builtin, ret: Ty, bound: &Bound, binds: &HashMap<char, Ty>) -> Ty {
         let sig = b.signature();
         let arg = |name: &str| sig.params.iter().position(|p| p.name == name).and_then(|i| bound[i].clone());
-        let elem = binds.get(&'T').cloned().unwrap_or(Ty::Unknown);
+        // Rules extend the records of the first (input) argument.
+        let elem = bound.first().cloned().flatten().and_then(|(t, _, _)| t.elem().cloned()).unwrap_or(Ty::Unknown);
         match b.rule {
             TypeRule::Plain => ret,
             TypeRule::Extend(field, ty_text) => {
