@@ -70,6 +70,7 @@ pub fn expr_text(e: &Expr, indent: usize) -> String {
         ExprKind::Field(b, f) => format!("{}.{}", expr_text(b, indent), f.name),
         ExprKind::Index(b, i) => format!("{}[{}]", expr_text(b, indent), expr_text(i, indent)),
         ExprKind::Call(f, args) => format!("{}({})", expr_text(f, indent), args_text(args, indent)),
+        ExprKind::Binary(op @ (BinOp::Range | BinOp::RangeIncl), l, r) => format!("{}{}{}", expr_text(l, indent), op.symbol(), expr_text(r, indent)),
         ExprKind::Binary(op, l, r) => format!("{} {} {}", expr_text(l, indent), op.symbol(), expr_text(r, indent)),
         ExprKind::Unary(UnOp::Neg, x) => format!("-{}", expr_text(x, indent)),
         ExprKind::Unary(UnOp::Not, x) => format!("!{}", expr_text(x, indent)),
@@ -125,7 +126,15 @@ pub fn statement_text(prefix: &str, e: &Expr, indent: usize) -> String {
     let one = format!("{prefix}{}", expr_text(e, indent));
     let parts = pipe_parts(e);
     let width = indent * 2 + one.lines().map(str::len).max().unwrap_or(0);
-    if width <= super::MAX_WIDTH || parts.len() < 2 {
+    if width <= super::MAX_WIDTH {
+        return one;
+    }
+    if let ExprKind::List(items) = &e.kind {
+        let pad = "  ".repeat(indent + 1);
+        let body: Vec<String> = items.iter().map(|x| format!("{pad}{},\n", expr_text(x, indent + 1))).collect();
+        return format!("{prefix}[\n{}{}]", body.concat(), "  ".repeat(indent));
+    }
+    if parts.len() < 2 {
         return one;
     }
     let pad = "  ".repeat(indent + 2);

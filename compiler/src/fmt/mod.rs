@@ -135,3 +135,15 @@ pub fn size_text(bytes: u64) -> String {
     }
     format!("{bytes}B")
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn keeps_blank_lines() {
+        let src = "const A: int = 3\n\nconst B: int = 4\n";
+        let (m, _) = crate::syntax::source_to_ast(crate::source::FileId(0), src);
+        let spans: Vec<(u32, u32)> = m.items.iter().map(|i| (i.span.start, i.span.end)).collect();
+        assert_eq!(spans, vec![(0, 16), (18, 34)]);
+        assert_eq!(super::format_source("a", src).unwrap(), src);
+    }
+}

@@ -14,9 +14,24 @@ pub struct Cx {
 }
 
 impl Cx {
+    /// The pair's span without the whitespace and comments pest lets trail inside it.
     pub fn span(&self, pair: &Pair<Rule>) -> Span {
         let s = pair.as_span();
-        Span::new(self.file, s.start() + self.base, s.end() + self.base)
+        let len = trimmed_len(pair.as_str());
+        Span::new(self.file, s.start() + self.base, s.start() + len + self.base)
+    }
+}
+
+/// Length of `text` once trailing whitespace and trailing `//` comment lines are cut.
+fn trimmed_len(text: &str) -> usize {
+    let mut t = text.trim_end();
+    loop {
+        let line_start = t.rfind('\n').map_or(0, |i| i + 1);
+        let comments = super::comments::source_comments(FileId(0), &t[line_start..]);
+        match comments.last() {
+            Some(c) if c.span.end as usize + line_start == t.len() => t = t[..line_start + c.span.start as usize].trim_end(),
+            _ => return t.len(),
+        }
     }
 }
 
