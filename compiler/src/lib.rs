@@ -2,6 +2,8 @@
 //! No file system, environment, clock, network, async or printing: IO comes in through
 //! [`source::SourceLoader`], and results go out as values.
 
+#![deny(clippy::print_stdout, clippy::print_stderr, clippy::disallowed_methods, clippy::disallowed_types)]
+
 pub mod ast;
 pub mod diagnostics;
 pub mod source;

@@ -55,21 +55,25 @@ enum Command {
     },
 }
 
-/// Run pipec with these arguments; returns the process exit code.
+/// Run pipec with these arguments on the process's stdout and stderr; returns the exit code.
 pub fn main_with(args: impl IntoIterator<Item = OsString>) -> i32 {
+    run(args, &mut std::io::stdout().lock(), &mut std::io::stderr().lock())
+}
+
+/// Run pipec with these arguments, writing to the given streams; returns the exit code.
+pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn std::io::Write, err: &mut dyn std::io::Write) -> i32 {
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
-            let _ = e.print();
+            let text = e.render().to_string();
+            let _ = if e.use_stderr() { err.write_all(text.as_bytes()) } else { out.write_all(text.as_bytes()) };
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
-    let mut out = std::io::stdout().lock();
-    let mut err = std::io::stderr().lock();
     match cli.command {
-        Command::Check { files, message_format } => check::run(&files, message_format, &mut out, &mut err),
-        Command::Fmt { files, check } => fmt::run(&files, check, &mut out, &mut err),
-        Command::Graph { file, pipeline, format } => graph::run(&file, pipeline.as_deref(), format, &mut out, &mut err),
+        Command::Check { files, message_format } => check::run(&files, message_format, out, err),
+        Command::Fmt { files, check } => fmt::run(&files, check, out, err),
+        Command::Graph { file, pipeline, format } => graph::run(&file, pipeline.as_deref(), format, out, err),
     }
 }
 

@@ -1,0 +1,60 @@
+//! Plan snapshots: every example compiles to a Plan whose nodes and edges match `tests/plan/*.txt`.
+
+use crate::{compile_file, expect_file, files_with_ext};
+use pipec_compiler::plan::Plan;
+
+fn summary(plan: &Plan) -> String {
+    let mut out = String::new();
+    for p in &plan.pipelines {
+        out.push_str(&format!("pipeline {}\n", p.name));
+        let order = petgraph_order(p);
+        for id in order {
+            let n = &p.graph[p.node(&id).unwrap()];
+            let args: Vec<String> = n.args.keys().cloned().collect();
+            out.push_str(&format!(
+                "  {} = {}({}) -> {} [{:?}, {:?}{}] @{}:{}\n",
+                n.id,
+                n.builtin,
+                args.join(", "),
+                n.output,
+                n.kind,
+                n.resource,
+                if n.eval_tainted { ", eval" } else { "" },
+                n.location.line,
+                n.location.column
+            ));
+            for i in &n.inputs {
+                out.push_str(&format!("    <- {i}\n"));
+            }
+        }
+    }
+    out
+}
+
+fn petgraph_order(p: &pipec_compiler::plan::PipelinePlan) -> Vec<String> {
+    let v: serde_json::Value = serde_json::to_value(p).unwrap();
+    v["nodes"].as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn example_plans_match_snapshots() {
+    for f in files_with_ext("examples", ".pipe") {
+        let c = compile_file(&f);
+        assert!(!c.has_errors(), "{f} has errors: {:?}", c.diagnostics);
+        let plan = c.plan.expect("a plan when there are no errors");
+        let name = f.trim_start_matches("examples/").replace(".pipe", ".txt");
+        expect_file(&format!("tests/plan/{name}"), &summary(&plan));
+        let json: serde_json::Value = serde_json::from_str(&plan.to_json()).unwrap();
+        assert_eq!(json["version"], 1);
+    }
+}
+
+#[test]
+fn for_loops_unroll_into_distinct_nodes() {
+    let plan = compile_file("examples/alignment_boundary.pipe").plan.unwrap();
+    let p = plan.pipeline("alignment").unwrap();
+    assert!(p.node("phase[1]").is_some() && p.node("phase[2]").is_some());
+    let writes: Vec<_> = p.graph.node_weights().filter(|n| n.builtin == "write").collect();
+    assert_eq!(writes.len(), 4);
+    assert!(petgraph::algo::toposort(&p.graph, None).is_ok());
+}
