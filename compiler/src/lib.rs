@@ -55,7 +55,7 @@ pub fn compile(entries: &[(String, String)], loader: &dyn SourceLoader) -> Compi
     diags.extend(std::mem::take(&mut checker.diags));
     let definitions = program_definitions(&program);
     let has_errors = diags.has_errors();
-    let plan = (!has_errors).then(|| plan::Plan { version: plan::PLAN_VERSION, pipelines, definitions });
+    let plan = (!has_errors).then_some(plan::Plan { version: plan::PLAN_VERSION, pipelines, definitions });
     let diagnostics = diags.into_sorted();
     Compiled { sources: program.sources, diagnostics, plan }
 }
