@@ -23,8 +23,8 @@ pub fn diagnostic_to_text(sources: &SourceMap, d: &Diagnostic) -> String {
     for (i, l) in d.labels.iter().enumerate() {
         if l.span.file == primary.file {
             let text = (!l.message.is_empty()).then(|| l.message.clone());
-            let ls = LabeledSpan::new(text, l.span.start as usize, l.span.len());
-            m = m.and_label(if i == 0 { LabeledSpan::new_primary_with_span(ls.label().map(String::from), (ls.offset(), ls.len())) } else { ls });
+            let at = (l.span.start as usize, l.span.len());
+            m = m.and_label(if i == 0 { LabeledSpan::new_primary_with_span(text, at) } else { LabeledSpan::new_with_span(text, at) });
         } else {
             let (f, ln, c) = position(sources, l.span);
             elsewhere.push(format!("{f}:{ln}:{c}: {}", l.message));

@@ -118,7 +118,7 @@ impl Builtin {
         self.effect(Effect::Stage)
     }
     pub fn signature(&self) -> &'static sig::Signature {
-        &SIGNATURES[&(self.ns, self.name)]
+        &INDEX[&(self.ns, self.name)].1
     }
 }
 
@@ -129,12 +129,15 @@ pub fn all() -> impl Iterator<Item = &'static Builtin> {
         .flatten()
 }
 
-static SIGNATURES: LazyLock<HashMap<(Namespace, &'static str), sig::Signature>> = LazyLock::new(|| {
-    all().map(|b| ((b.ns, b.name), sig::parse(b.sig).unwrap_or_else(|e| panic!("builtin `{}`: {e}", b.name)))).collect()
+type Index = HashMap<(Namespace, &'static str), (&'static Builtin, sig::Signature)>;
+
+/// Every builtin with its parsed signature, by namespace and name.
+static INDEX: LazyLock<Index> = LazyLock::new(|| {
+    all().map(|b| ((b.ns, b.name), (b, sig::parse(b.sig).unwrap_or_else(|e| panic!("builtin `{}`: {e}", b.name))))).collect()
 });
 
 pub fn lookup(ns: Namespace, name: &str) -> Option<&'static Builtin> {
-    all().find(|b| b.ns == ns && b.name == name)
+    INDEX.get(&(ns, name)).map(|(b, _)| *b)
 }
 
 pub fn names(ns: Namespace) -> impl Iterator<Item = &'static str> {

@@ -72,7 +72,6 @@ impl Printer<'_> {
             ItemKind::Schema(s) => {
                 self.line(&format!("schema {} {{", s.name.name));
                 self.open();
-                self.last_end = None;
                 for f in &s.fields {
                     let span = f.name.span.to(f.ty.span);
                     self.begin(span);
@@ -104,7 +103,6 @@ impl Printer<'_> {
             ItemKind::Funnel(f) => {
                 self.line(&format!("funnel {}({}) -> {} {{", f.name.name, params_text(&f.params), ty_text(&f.ret)));
                 self.open();
-                self.last_end = None;
                 for s in &f.stages {
                     self.begin(s.span);
                     let text = statement_text(&format!("stage {} = ", s.name.name), &s.value, self.indent);
@@ -116,7 +114,6 @@ impl Printer<'_> {
             ItemKind::Pipeline(p) => {
                 self.line(&format!("pipeline {} {{", p.name.name));
                 self.open();
-                self.last_end = None;
                 self.stmts(&p.body);
                 self.close(item.span.end);
             }
@@ -135,14 +132,12 @@ impl Printer<'_> {
         };
         self.line(&format!("{head} {{"));
         self.open();
-        self.last_end = None;
         for c in clauses {
             match c {
                 VerifierClause::Sandbox { sandbox, commands, span } => {
                     self.begin(*span);
                     self.line(&format!("in {} {{", sandbox.name));
                     self.open();
-                    self.last_end = None;
                     for cmd in commands {
                         self.command(cmd);
                     }
@@ -203,7 +198,6 @@ impl Printer<'_> {
                 StmtKind::For { var, range, body } => {
                     self.line(&format!("for {} in {} {{", var.name, expr_text(range, i)));
                     self.open();
-                    self.last_end = None;
                     self.stmts(body);
                     self.close(s.span.end);
                 }

@@ -105,6 +105,7 @@ impl Printer<'_> {
     /// Open a `{` block: nested nodes start fresh for blank-line purposes.
     fn open(&mut self) {
         self.indent += 1;
+        self.last_end = None;
     }
 
     fn close(&mut self, block_end: u32) {

@@ -1,6 +1,6 @@
-//! Checked model -> Plan (`model_to_plan`): each pipeline's statements become nodes. Stage calls
-//! are nodes, `let` names them (forward references allowed; a cycle is E0802... see E0801), `for`
-//! unrolls over a constant range, `write`/`save`/`report` are sinks, datasets are source nodes.
+//! Checked model -> Plan (`pipeline_to_plan`): each pipeline's statements become nodes. Stage calls
+//! are nodes, `let` names them (forward references allowed; a cycle is E0801), `for` unrolls over
+//! a constant range (E0802 otherwise), `write`/`save`/`report` are sinks, datasets are sources.
 
 use super::{ArgValue, Location, Node, NodeKind, PipelinePlan};
 use crate::ast::{BinOp, Expr, ExprKind, ItemKind, PipelineDecl, Stmt, StmtKind};
@@ -155,9 +155,7 @@ impl<'c, 'a> Lowerer<'c, 'a> {
                 self.let_chain.push(name.to_string());
                 let v = self.value(e);
                 self.let_chain.pop();
-                if let Value::Node(n, _) = &v
-                    && !self.plan.graph[*n].id.contains('=')
-                {
+                if let Value::Node(n, _) = &v {
                     let suffix: Vec<String> = self.bindings.values().map(|i| i.to_string()).collect();
                     self.plan.graph[*n].id = if suffix.is_empty() { name.to_string() } else { format!("{name}[{}]", suffix.join(",")) };
                 }
@@ -315,8 +313,7 @@ impl<'c, 'a> Lowerer<'c, 'a> {
             }
         }
         let env = self.env();
-        let callee_span = whole.span;
-        let ty = self.c.call_builtin(&env, b, ins.clone(), whole.span, callee_span);
+        let ty = self.c.call_builtin(&env, b, ins.clone(), whole.span, whole.span);
         let mut deps: Vec<NodeIndex> = values.iter().flatten().flat_map(Value::deps).collect();
         deps.dedup();
         let kind = match b.effect {

@@ -91,7 +91,7 @@ fn sandbox_timeout(c: &mut Checker, r: ItemRef, name: &crate::ast::Ident) -> Opt
         return None;
     };
     let ItemKind::Sandbox(b) = &c.item(s).kind else {
-        let kind = super::check::kind_word_of(&c.item(s).kind);
+        let kind = super::check::kind_word(&c.item(s).kind);
         c.error(Diagnostic::new(Code::WrongKind, name.span, format!("`{}` is a {kind}, not a sandbox", name.name)).primary("expected a sandbox"));
         return None;
     };

@@ -80,7 +80,7 @@ impl Checker<'_> {
             ItemKind::Verifier(v) => v.params.iter().map(|p| (p.name.clone(), p.ty.clone())).collect(),
             ItemKind::Funnel(f) => f.params.iter().map(|p| (p.name.clone(), p.ty.clone())).collect(),
             other => {
-                let kind = super::expr::kind_word(other);
+                let kind = super::kind_word(other);
                 self.type_args_loosely(env, &args);
                 return self.not_callable(name.span, &format!("`{}` (a {kind})", name.name));
             }
@@ -93,7 +93,7 @@ impl Checker<'_> {
         };
         let ptys: Vec<Ty> = params.iter().map(|(_, t)| self.type_expr(r.module, t)).collect();
         let names: Vec<&str> = params.iter().map(|(n, _)| n.name.as_str()).collect();
-        let bound = self.bind_args(&names, &args, span, &name.name);
+        let bound = self.bind_args(&names, &args, &name.name);
         for (i, slot) in bound.iter().enumerate() {
             match slot {
                 Some(a) => {
@@ -137,7 +137,7 @@ impl Checker<'_> {
     }
 
     /// Bind arguments to parameter slots; reports unknown names, duplicates and surplus.
-    fn bind_args<'e>(&mut self, params: &[&str], args: &[ArgIn<'e>], span: Span, callee: &str) -> Vec<Option<ArgIn<'e>>> {
+    fn bind_args<'e>(&mut self, params: &[&str], args: &[ArgIn<'e>], callee: &str) -> Vec<Option<ArgIn<'e>>> {
         let mut slots: Vec<Option<ArgIn>> = vec![None; params.len()];
         let mut next = 0;
         for a in args {
@@ -170,7 +170,6 @@ impl Checker<'_> {
                 }
             }
         }
-        let _ = span;
         slots
     }
 
@@ -193,7 +192,7 @@ impl Checker<'_> {
     pub fn call_builtin(&mut self, env: &Env, b: &'static Builtin, args: Vec<ArgIn>, span: Span, name_span: Span) -> Ty {
         let sig = b.signature();
         let names: Vec<&str> = sig.params.iter().map(|p| p.name).collect();
-        let slots = self.bind_args(&names, &args, span, b.name);
+        let slots = self.bind_args(&names, &args, b.name);
         let missing: Vec<&str> = sig.params.iter().zip(&slots).filter(|(p, s)| p.required() && s.is_none()).map(|(p, _)| p.name).collect();
         if !missing.is_empty() {
             self.missing(name_span.to(span), b.name, &missing, Some(b.sig));

@@ -2,7 +2,7 @@
 //! shorthands, `if`, `match` (exhaustiveness), gates and lists.
 
 use super::call::ArgIn;
-use super::{Checker, Env};
+use super::{Checker, Env, kind_word};
 use crate::ast::{BinOp, Expr, ExprKind, Ident, ItemKind, Pattern, StrPart, UnOp};
 use crate::diagnostics::{Code, Diagnostic, suggest};
 use crate::sema::scope::Def;
@@ -152,11 +152,10 @@ impl Checker<'_> {
                 self.error(Diagnostic::new(Code::WrongKind, id.span, format!("`{}` is a module, not a value", id.name)).primary("use `module.name`"));
                 Ty::Unknown
             }
-            None if crate::builtins::lookup(crate::builtins::Namespace::Value, &id.name).is_some() => {
-                let b = crate::builtins::lookup(crate::builtins::Namespace::Value, &id.name);
-                b.map_or(Ty::Unknown, |b| self.builtin_fn_ty(b))
-            }
-            None => self.unknown_name(env, id),
+            None => match crate::builtins::lookup(crate::builtins::Namespace::Value, &id.name) {
+                Some(b) => self.builtin_fn_ty(b),
+                None => self.unknown_name(env, id),
+            },
         }
     }
 
@@ -333,22 +332,5 @@ impl Checker<'_> {
             self.error(Diagnostic::new(Code::NonExhaustiveMatch, span, "match on a non-enum value needs a `_` arm").primary("missing `_ => ...`"));
         }
         out.unwrap_or(Ty::Unknown)
-    }
-}
-
-pub fn kind_word(kind: &ItemKind) -> &'static str {
-    match kind {
-        ItemKind::Use(_) => "use",
-        ItemKind::Const(_) => "const",
-        ItemKind::Schema(_) => "schema",
-        ItemKind::Enum(_) => "enum",
-        ItemKind::Dataset(_) => "dataset",
-        ItemKind::Model(_) => "model",
-        ItemKind::Sandbox(_) => "sandbox",
-        ItemKind::Fn(_) => "fn",
-        ItemKind::Verifier(_) => "verifier",
-        ItemKind::Reward(_) => "reward",
-        ItemKind::Funnel(_) => "funnel",
-        ItemKind::Pipeline(_) => "pipeline",
     }
 }

@@ -136,28 +136,8 @@ impl<'a> Checker<'a> {
     fn compute_item_ty(&mut self, r: ItemRef) -> Ty {
         let env = Env::new(r.module);
         match &self.item(r).kind {
-            ItemKind::Const(c) => {
-                let expected = c.ty.as_ref().map(|t| self.type_expr(r.module, t));
-                let got = self.expr(&env, &c.value, expected.as_ref());
-                match expected {
-                    Some(t) => {
-                        self.expect(&t, &got, c.value.span);
-                        t
-                    }
-                    None => got,
-                }
-            }
-            ItemKind::Dataset(d) => {
-                let expected = d.ty.as_ref().map(|t| self.type_expr(r.module, t));
-                let got = self.expr(&env, &d.source, expected.as_ref());
-                match expected {
-                    Some(t) => {
-                        self.expect(&t, &got, d.source.span);
-                        t
-                    }
-                    None => got,
-                }
-            }
+            ItemKind::Const(c) => self.annotated(&env, c.ty.as_ref(), &c.value),
+            ItemKind::Dataset(d) => self.annotated(&env, d.ty.as_ref(), &d.source),
             ItemKind::Model(b) => self.constructor(&env, &b.value, crate::builtins::Namespace::ModelCtor),
             ItemKind::Sandbox(b) => self.constructor(&env, &b.value, crate::builtins::Namespace::SandboxCtor),
             ItemKind::Fn(f) => {
@@ -171,6 +151,19 @@ impl<'a> Checker<'a> {
             ItemKind::Reward(rw) => Ty::Reward(reward_level(rw).unwrap_or(Level::Outcome)),
             ItemKind::Funnel(_) => Ty::Funnel,
             ItemKind::Use(_) | ItemKind::Schema(_) | ItemKind::Enum(_) | ItemKind::Pipeline(_) => Ty::Unknown,
+        }
+    }
+
+    /// `NAME: T = value`: the annotation wins when written, and the value must fit it.
+    fn annotated(&mut self, env: &Env, ty: Option<&ast::TypeExpr>, value: &ast::Expr) -> Ty {
+        let expected = ty.map(|t| self.type_expr(env.module, t));
+        let got = self.expr(env, value, expected.as_ref());
+        match expected {
+            Some(t) => {
+                self.expect(&t, &got, value.span);
+                t
+            }
+            None => got,
         }
     }
 
@@ -247,8 +240,22 @@ impl<'a> Checker<'a> {
     }
 }
 
-pub fn kind_word_of(kind: &ItemKind) -> &'static str {
-    expr::kind_word(kind)
+/// The keyword that declares an item kind, for messages.
+pub fn kind_word(kind: &ItemKind) -> &'static str {
+    match kind {
+        ItemKind::Use(_) => "use",
+        ItemKind::Const(_) => "const",
+        ItemKind::Schema(_) => "schema",
+        ItemKind::Enum(_) => "enum",
+        ItemKind::Dataset(_) => "dataset",
+        ItemKind::Model(_) => "model",
+        ItemKind::Sandbox(_) => "sandbox",
+        ItemKind::Fn(_) => "fn",
+        ItemKind::Verifier(_) => "verifier",
+        ItemKind::Reward(_) => "reward",
+        ItemKind::Funnel(_) => "funnel",
+        ItemKind::Pipeline(_) => "pipeline",
+    }
 }
 
 /// `outcome` or `step` from a reward's declaration; composite rewards are outcome-level returns.
