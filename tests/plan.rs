@@ -1,7 +1,7 @@
 //! Plan snapshots: every example compiles to a Plan whose nodes and edges match `tests/plan/*.txt`.
 
 use crate::{compile_file, expect_file, files_with_ext};
-use pipec_compiler::plan::Plan;
+use pipec_compiler::plan::{ArgValue, Plan};
 
 fn summary(plan: &Plan) -> String {
     let mut out = String::new();
@@ -26,6 +26,13 @@ fn summary(plan: &Plan) -> String {
             for i in &n.inputs {
                 out.push_str(&format!("    <- {i}\n"));
             }
+            for (name, r) in &n.refs {
+                let target = match r {
+                    ArgValue::Input { node } => format!("node {node}"),
+                    ArgValue::Expr { source, .. } => format!("inline `{source}`"),
+                };
+                out.push_str(&format!("    ref {name} = {target}\n"));
+            }
         }
     }
     out
@@ -44,8 +51,9 @@ fn example_plans_match_snapshots() {
         let plan = c.plan.expect("a plan when there are no errors");
         let name = f.trim_start_matches("examples/").replace(".pipe", ".txt");
         expect_file(&format!("tests/plan/{name}"), &summary(&plan));
-        let json: serde_json::Value = serde_json::from_str(&plan.to_json()).unwrap();
-        assert_eq!(json["version"], 1);
+        let json = plan.to_json();
+        let back = Plan::from_json(&json).unwrap_or_else(|e| panic!("{f}: {e}"));
+        assert_eq!(back.to_json(), json, "{f}: the Plan does not survive a JSON round trip");
     }
 }
 
@@ -57,4 +65,12 @@ fn for_loops_unroll_into_distinct_nodes() {
     let writes: Vec<_> = p.graph.node_weights().filter(|n| n.builtin == "write").collect();
     assert_eq!(writes.len(), 4);
     assert!(petgraph::algo::toposort(&p.graph, None).is_ok());
+}
+
+#[test]
+fn a_plan_of_another_version_is_refused() {
+    let plan = compile_file("examples/quickstart.pipe").plan.unwrap();
+    let json = plan.to_json().replacen(&format!("\"version\": {}", pipec_compiler::plan::PLAN_VERSION), "\"version\": 999", 1);
+    let err = Plan::from_json(&json).unwrap_err();
+    assert!(err.contains("plan version 999"), "{err}");
 }

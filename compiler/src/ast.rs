@@ -1,27 +1,27 @@
 //! The syntax tree: what `syntax::source_to_ast` produces. Spans everywhere, no pest types.
 
 use crate::source::Span;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Ident {
     pub name: String,
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Attribute {
     pub name: Ident,
     pub args: Vec<Ident>,
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Module {
     pub items: Vec<Item>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Item {
     pub attrs: Vec<Attribute>,
     pub kind: ItemKind,
@@ -54,7 +54,7 @@ impl Item {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum ItemKind {
     Use(UseDecl),
     Const(ConstDecl),
@@ -70,7 +70,7 @@ pub enum ItemKind {
     Pipeline(PipelineDecl),
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum ModuleRef {
     /// `std.rewards` (segments after `std`) or any dotted path.
     Path(Vec<Ident>),
@@ -78,7 +78,7 @@ pub enum ModuleRef {
     File(String, Span),
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum UseKind {
     /// `use std.rewards` binds the namespace `rewards`; `as` renames it.
     Namespace(Option<Ident>),
@@ -86,38 +86,38 @@ pub enum UseKind {
     Names(Vec<Ident>),
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UseDecl {
     pub module: ModuleRef,
     pub kind: UseKind,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ConstDecl {
     pub name: Ident,
     pub ty: Option<TypeExpr>,
     pub value: Expr,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SchemaDecl {
     pub name: Ident,
     pub fields: Vec<FieldDecl>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FieldDecl {
     pub name: Ident,
     pub ty: TypeExpr,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EnumDecl {
     pub name: Ident,
     pub variants: Vec<Ident>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DatasetDecl {
     pub name: Ident,
     pub ty: Option<TypeExpr>,
@@ -125,19 +125,19 @@ pub struct DatasetDecl {
 }
 
 /// `model NAME = EXPR` and `sandbox NAME = EXPR`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Binding {
     pub name: Ident,
     pub value: Expr,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Param {
     pub name: Ident,
     pub ty: TypeExpr,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FnDecl {
     pub name: Ident,
     pub params: Vec<Param>,
@@ -145,7 +145,7 @@ pub struct FnDecl {
     pub body: Expr,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct VerifierDecl {
     pub name: Ident,
     pub params: Vec<Param>,
@@ -153,35 +153,35 @@ pub struct VerifierDecl {
     pub body: VerifierBody,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum VerifierBody {
     /// `= math_equal(...)`: a pure check, no sandbox.
     Expr(Expr),
     Block(Vec<VerifierClause>),
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum VerifierClause {
     Sandbox { sandbox: Ident, commands: Vec<Command>, span: Span },
     PassWhen(Expr),
     On { event: Ident, policy: Policy, span: Span },
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Command {
     Copy { from: Expr, to: Expr, span: Span },
     Apply { patch: Expr, at: Expr, span: Span },
     Run { cmd: Expr, at: Option<Expr>, timeout: Option<Expr>, span: Span },
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Policy {
     /// `fail`, `pass`, `drop`, or a misspelling the checker reports.
     Simple(Ident),
     Retry { times: u32, otherwise: Option<Box<Policy>>, span: Span },
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RewardDecl {
     pub name: Ident,
     pub params: Option<Vec<Param>>,
@@ -189,7 +189,7 @@ pub struct RewardDecl {
     pub body: Expr,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FunnelDecl {
     pub name: Ident,
     pub params: Vec<Param>,
@@ -197,27 +197,27 @@ pub struct FunnelDecl {
     pub stages: Vec<StageDecl>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StageDecl {
     pub name: Ident,
     pub value: Expr,
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PipelineDecl {
     pub name: Ident,
     pub body: Vec<Stmt>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Stmt {
     pub attrs: Vec<Attribute>,
     pub kind: StmtKind,
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum StmtKind {
     Let { name: Ident, value: Expr },
     For { var: Ident, range: Expr, body: Vec<Stmt> },
@@ -225,14 +225,14 @@ pub enum StmtKind {
     Expr(Expr),
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TypeExpr {
     pub kind: TypeExprKind,
     pub optional: bool,
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum TypeExprKind {
     Name(Ident),
     List(Box<TypeExpr>),
@@ -242,13 +242,13 @@ pub enum TypeExprKind {
     Generic(Ident, Box<TypeExpr>),
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Expr {
     pub kind: ExprKind,
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BinOp {
     Pipe,
     Or,
@@ -303,25 +303,25 @@ impl BinOp {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum UnOp {
     Neg,
     Not,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum StrPart {
     Text(String),
     Interp(Expr),
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Arg {
     pub name: Option<Ident>,
     pub value: Expr,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Pattern {
     Wildcard(Span),
     Lit(Expr),
@@ -329,13 +329,13 @@ pub enum Pattern {
     Name(Ident),
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MatchArm {
     pub pattern: Pattern,
     pub body: Expr,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum ExprKind {
     Int(i64),
     Float(f64),

@@ -55,7 +55,7 @@ pub fn compile(entries: &[(String, String)], loader: &dyn SourceLoader) -> Compi
     diags.extend(std::mem::take(&mut checker.diags));
     let definitions = program_definitions(&program);
     let has_errors = diags.has_errors();
-    let plan = (!has_errors).then_some(plan::Plan { version: plan::PLAN_VERSION, pipelines, definitions });
+    let plan = (!has_errors).then(|| plan::Plan { version: plan::PLAN_VERSION, pipelines, definitions, scopes: program_scopes(&program, &scopes) });
     let diagnostics = diags.into_sorted();
     Compiled { sources: program.sources, diagnostics, plan }
 }
@@ -74,4 +74,23 @@ fn program_definitions(program: &sema::modules::Program) -> BTreeMap<String, pla
         }
     }
     out
+}
+
+/// Each module's visible top-level names, with the prelude's as fallback, as qualified names.
+fn program_scopes(program: &sema::modules::Program, scopes: &sema::scope::Scopes) -> BTreeMap<String, BTreeMap<String, String>> {
+    use sema::scope::Def;
+    let qualified = |def: Def| match def {
+        Def::Item(r) => {
+            let name = program.module(r.module).ast.items[r.index].name().map_or("", |n| n.name.as_str());
+            format!("{}::{name}", program.name(r.module))
+        }
+        Def::Namespace(m) => program.name(m).to_string(),
+    };
+    program
+        .ids()
+        .map(|id| {
+            let names = scopes.names(id).filter_map(|n| Some((n.to_string(), qualified(scopes.lookup(id, n)?)))).collect();
+            (program.name(id).to_string(), names)
+        })
+        .collect()
 }

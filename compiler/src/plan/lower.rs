@@ -2,7 +2,7 @@
 //! are nodes, `let` names them (forward references allowed; a cycle is E0801), `for` unrolls over
 //! a constant range (E0802 otherwise), `write`/`save`/`report` are sinks, datasets are sources.
 
-use super::{ArgValue, Location, Node, NodeKind, PipelinePlan};
+use super::{ArgValue, Location, Node, NodeKind, NodePolicy, PipelinePlan, data_ty::ty_to_data};
 use crate::ast::{BinOp, Expr, ExprKind, ItemKind, PipelineDecl, Stmt, StmtKind};
 use crate::builtins::{self, Builtin, Effect, Namespace, Resource};
 use crate::diagnostics::{Code, Diagnostic};
@@ -50,6 +50,8 @@ pub struct Lowerer<'c, 'a> {
     let_chain: Vec<String>,
     datasets: HashMap<ItemRef, NodeIndex>,
     bindings: BTreeMap<String, i64>,
+    /// The expression of each `let`, for inlining pure ones into the nodes that read them.
+    let_exprs: HashMap<String, &'a Expr>,
     counter: usize,
     has_sink: bool,
 }
@@ -64,6 +66,7 @@ pub fn pipeline_to_plan<'a>(c: &mut Checker<'a>, module: ModuleId, p: &'a Pipeli
         let_chain: vec![],
         datasets: HashMap::new(),
         bindings: BTreeMap::new(),
+        let_exprs: HashMap::new(),
         counter: 0,
         has_sink: false,
     };
@@ -152,10 +155,14 @@ impl<'c, 'a> Lowerer<'c, 'a> {
                 Some(v)
             }
             Some(LetState::Pending(e)) => {
+                self.let_exprs.insert(name.to_string(), e);
                 self.let_chain.push(name.to_string());
                 let v = self.value(e);
                 self.let_chain.pop();
-                if let Value::Node(n, _) = &v {
+                // Name the node after the first `let` that binds it; `let b = a` is an alias.
+                if let Value::Node(n, _) = &v
+                    && self.plan.graph[*n].id.contains('#')
+                {
                     let suffix: Vec<String> = self.bindings.values().map(|i| i.to_string()).collect();
                     self.plan.graph[*n].id = if suffix.is_empty() { name.to_string() } else { format!("{name}[{}]", suffix.join(",")) };
                 }
@@ -251,10 +258,12 @@ impl<'c, 'a> Lowerer<'c, 'a> {
         let mut names = Vec::new();
         free_lets(e, &mut names);
         for (n, span) in names {
-            if self.is_let(&n)
-                && let Some(v) = self.let_value(&n, span)
-            {
-                deps.extend(v.deps());
+            if self.is_let(&n) {
+                if let Some(v) = self.let_value(&n, span) {
+                    deps.extend(v.deps());
+                }
+            } else if let Some(r) = self.dataset_ref(&n) {
+                deps.extend(self.dataset(r).deps());
             }
         }
         let env = self.env();
@@ -266,6 +275,61 @@ impl<'c, 'a> Lowerer<'c, 'a> {
         deps.sort();
         deps.dedup();
         Value::Pure(t, deps)
+    }
+
+    /// The dataset a free name means here, unless a loop variable shadows it.
+    fn dataset_ref(&self, name: &str) -> Option<ItemRef> {
+        if self.bindings.contains_key(name) {
+            return None;
+        }
+        match self.c.lookup(self.module, name)? {
+            Def::Item(r) if matches!(self.c.item(r).kind, ItemKind::Dataset(_)) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// Fill a node's `refs`: every pipeline name its expressions read, as a node output (with an
+    /// edge, so it runs first) or as a pure `let` inlined (whose own names are followed too).
+    fn collect_refs(&mut self, n: NodeIndex) {
+        let mut queue: Vec<&'a Expr> = Vec::new();
+        let own: Vec<Expr> = self.plan.graph[n].args.values().filter_map(|a| if let ArgValue::Expr { ast, .. } = a { Some(ast.clone()) } else { None }).collect();
+        let mut names = Vec::new();
+        own.iter().for_each(|e| free_lets(e, &mut names));
+        let mut refs = BTreeMap::new();
+        loop {
+            for (name, span) in std::mem::take(&mut names) {
+                if refs.contains_key(&name) || self.bindings.contains_key(&name) {
+                    continue;
+                }
+                let value = if self.is_let(&name) {
+                    self.let_value(&name, span)
+                } else {
+                    self.dataset_ref(&name).map(|r| self.dataset(r))
+                };
+                match value {
+                    Some(Value::Node(m, _)) => {
+                        let id = self.plan.graph[m].id.clone();
+                        if m != n && !self.plan.graph[n].inputs.contains(&id) {
+                            self.plan.graph.update_edge(m, n, ());
+                            self.plan.graph[n].inputs.push(id.clone());
+                        }
+                        refs.insert(name, ArgValue::Input { node: id });
+                    }
+                    Some(Value::Pure(..)) => {
+                        if let Some(e) = self.let_exprs.get(&name).copied() {
+                            refs.insert(name, expr_arg(self.c, e));
+                            queue.push(e);
+                        }
+                    }
+                    None => {}
+                }
+            }
+            match queue.pop() {
+                Some(e) => free_lets(e, &mut names),
+                None => break,
+            }
+        }
+        self.plan.graph[n].refs = refs;
     }
 
     fn dataset(&mut self, r: ItemRef) -> Value {
@@ -285,12 +349,14 @@ impl<'c, 'a> Lowerer<'c, 'a> {
             Value::Pure(_, deps) => {
                 let n = self.add_node("const", NodeKind::Source, Resource::Cpu, 1, &d.source, &ty, deps);
                 self.plan.graph[n].args.insert("value".into(), expr_arg(self.c, &d.source));
+                self.collect_refs(n);
                 n
             }
         };
         self.plan.graph[n].id = format!("dataset:{}", d.name.name);
         self.plan.graph[n].eval_tainted = item.has_attr("eval");
         self.plan.graph[n].output = self.c.types.display(&ty);
+        self.plan.graph[n].data = ty_to_data(&self.c.types, &ty);
         self.datasets.insert(r, n);
         Value::Node(n, ty)
     }
@@ -328,6 +394,7 @@ impl<'c, 'a> Lowerer<'c, 'a> {
         let n = self.add_node(b.name, kind, b.resource, b.version, whole, &ty, deps);
         let names: Vec<&str> = b.signature().params.iter().map(|p| p.name).collect();
         self.record_args(n, &names, &ins, &values);
+        self.collect_refs(n);
         Value::Node(n, ty)
     }
 
@@ -378,6 +445,7 @@ impl<'c, 'a> Lowerer<'c, 'a> {
             let arg = expr_arg(self.c, e);
             self.plan.graph[n].args.insert(format!("{i:02}"), arg);
         }
+        self.collect_refs(n);
         self.has_sink = true;
     }
 
@@ -391,11 +459,15 @@ impl<'c, 'a> Lowerer<'c, 'a> {
             kind,
             builtin: builtin.to_string(),
             builtin_version: version,
+            module: self.c.program.name(self.module).to_string(),
             args: BTreeMap::new(),
+            refs: BTreeMap::new(),
             bindings: self.bindings.clone(),
             inputs: deps.iter().map(|d| self.plan.graph[*d].id.clone()).collect(),
             output: self.c.types.display(ty),
+            data: ty_to_data(&self.c.types, ty),
             resource,
+            policy: NodePolicy::default(),
             location: Location { file: file.name.clone(), line, column, start: at.span.start, end: at.span.end },
             eval_tainted: false,
             span: at.span,
