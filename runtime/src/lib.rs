@@ -4,3 +4,6 @@
 pub mod cli;
 pub mod loader;
 pub mod render;
+pub mod data;
+pub mod eval;
+pub mod stages;

@@ -1,0 +1,68 @@
+//! The pure builtins the evaluator calls directly: text helpers, counts and numeric reductions.
+//! Stage builtins (filter, dedup, ...) are executors in `stages/`, not here.
+
+use super::{Result, fail};
+use crate::data::Value;
+use pipec_compiler::source::Span;
+
+const NAMES: &[&str] = &["len", "words", "lower", "contains", "count", "sum", "mean", "std", "max", "min", "discounted", "env"];
+
+pub fn lookup(name: &str) -> Option<&'static str> {
+    NAMES.iter().copied().find(|n| *n == name)
+}
+
+pub fn call(name: &str, args: Vec<Value>, span: Span) -> Result<Value> {
+    let mut args = args.into_iter();
+    let first = args.next().unwrap_or(Value::Null);
+    let second = args.next();
+    match name {
+        "len" | "count" => match &first {
+            Value::String(s) => Ok(Value::from(s.chars().count())),
+            Value::Array(a) => Ok(Value::from(a.len())),
+            other => fail(span, format!("`{name}` needs a string or a list, found {other}")),
+        },
+        "words" => Ok(Value::Array(str_arg(name, &first, span)?.split_whitespace().map(|w| Value::String(w.into())).collect())),
+        "lower" => Ok(Value::String(str_arg(name, &first, span)?.to_lowercase())),
+        "contains" => {
+            let part = second.unwrap_or(Value::Null);
+            Ok(Value::Bool(str_arg(name, &first, span)?.contains(str_arg(name, &part, span)?)))
+        }
+        "env" => {
+            let var = str_arg(name, &first, span)?;
+            std::env::var(var).map(Value::String).or_else(|_| fail(span, format!("environment variable `{var}` is not set")))
+        }
+        _ => reduce(name, &numbers(name, &first, span)?, second.and_then(|g| g.as_f64()), span),
+    }
+}
+
+fn str_arg<'v>(name: &str, v: &'v Value, span: Span) -> Result<&'v str> {
+    v.as_str().map_or_else(|| fail(span, format!("`{name}` needs a string, found {v}")), Ok)
+}
+
+/// The numbers of a list; nulls (absent optional values) are skipped.
+fn numbers(name: &str, v: &Value, span: Span) -> Result<Vec<f64>> {
+    let Value::Array(items) = v else { return fail(span, format!("`{name}` needs a list of numbers, found {v}")) };
+    items.iter().filter(|x| !x.is_null()).map(|x| x.as_f64().map_or_else(|| fail(span, format!("`{name}` needs numbers, found {x}")), Ok)).collect()
+}
+
+fn reduce(name: &str, xs: &[f64], gamma: Option<f64>, span: Span) -> Result<Value> {
+    let n = xs.len() as f64;
+    let mean = || xs.iter().sum::<f64>() / n;
+    let value = match name {
+        "sum" => xs.iter().sum(),
+        "discounted" => {
+            let g = gamma.unwrap_or(1.0);
+            xs.iter().rev().fold(0.0, |acc, x| x + g * acc)
+        }
+        _ if xs.is_empty() => return fail(span, format!("`{name}` of an empty list")),
+        "mean" => mean(),
+        "std" => {
+            let m = mean();
+            (xs.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / n).sqrt()
+        }
+        "max" => xs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        "min" => xs.iter().copied().fold(f64::INFINITY, f64::min),
+        other => return fail(span, format!("`{other}` is not a pure builtin")),
+    };
+    Ok(Value::from(value))
+}

@@ -1,0 +1,280 @@
+//! Pure expressions at run time: `ast::Expr` + locals + the node's refs + the Plan's top-level
+//! declarations -> a value. Names resolve innermost first: lambda/fn parameters, `for` bindings,
+//! pipeline refs, then the module's consts, fns and enum variants, then pure builtins.
+
+mod builtins;
+mod ops;
+
+use crate::data::Value;
+use pipec_compiler::ast::{self, Expr, ExprKind, ItemKind, Pattern, StrPart};
+use pipec_compiler::plan::{ArgValue, Definition, Node, Plan};
+use pipec_compiler::source::Span;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// A failure while evaluating, at the expression that failed.
+#[derive(Debug, Clone)]
+pub struct EvalError {
+    pub message: String,
+    pub span: Span,
+}
+
+pub type Result<T> = std::result::Result<T, EvalError>;
+
+pub fn fail<T>(span: Span, message: impl Into<String>) -> Result<T> {
+    Err(EvalError { message: message.into(), span })
+}
+
+/// A value during evaluation: data, or something callable.
+#[derive(Debug, Clone)]
+pub enum Val {
+    Data(Value),
+    Closure(Arc<Closure>),
+    /// A top-level `fn`, by qualified name.
+    Fn(String),
+    /// A pure builtin function.
+    Builtin(&'static str),
+    /// `.a.b`: a field path.
+    Path(Vec<String>),
+}
+
+#[derive(Debug)]
+pub struct Closure {
+    params: Vec<String>,
+    body: Expr,
+    captured: Vec<(String, Val)>,
+    module: String,
+}
+
+/// Parameter bindings, innermost last.
+pub type Locals = Vec<(String, Val)>;
+
+/// Evaluates one node's expressions. Inline `let`s and consts are evaluated once, on first use.
+pub struct Evaluator<'p> {
+    plan: &'p Plan,
+    module: String,
+    /// Pipeline names: node outputs and for-loop bindings, ready to read.
+    names: HashMap<String, Arc<Value>>,
+    inline: BTreeMap<String, Expr>,
+    memo: RefCell<HashMap<String, Value>>,
+}
+
+impl<'p> Evaluator<'p> {
+    /// The evaluator for `node`, given the outputs of the nodes it reads, by node id.
+    pub fn for_node(plan: &'p Plan, node: &Node, outputs: &HashMap<String, Arc<Value>>) -> Self {
+        let mut names: HashMap<String, Arc<Value>> = node.bindings.iter().map(|(k, v)| (k.clone(), Arc::new(Value::from(*v)))).collect();
+        let mut inline = BTreeMap::new();
+        for (name, r) in &node.refs {
+            match r {
+                ArgValue::Input { node } => {
+                    if let Some(v) = outputs.get(node) {
+                        names.insert(name.clone(), v.clone());
+                    }
+                }
+                ArgValue::Expr { ast, .. } => {
+                    inline.insert(name.clone(), ast.clone());
+                }
+            }
+        }
+        Evaluator { plan, module: node.module.clone(), names, inline, memo: RefCell::new(HashMap::new()) }
+    }
+
+    /// Evaluate to data (a function where data is expected is an error).
+    pub fn value(&self, e: &Expr) -> Result<Value> {
+        let module = self.module.clone();
+        match self.eval(e, &mut Vec::new(), &module)? {
+            Val::Data(v) => Ok(v),
+            _ => fail(e.span, "expected a value here, found a function"),
+        }
+    }
+
+    /// Evaluate to something callable (`long_enough`, `.answer`, `|e| e.score > 0.5`).
+    pub fn function(&self, e: &Expr) -> Result<Val> {
+        let module = self.module.clone();
+        self.eval(e, &mut Vec::new(), &module)
+    }
+
+    /// Call a function value with data arguments.
+    pub fn call(&self, f: &Val, args: Vec<Value>, span: Span) -> Result<Value> {
+        match f {
+            Val::Closure(c) => {
+                if c.params.len() != args.len() {
+                    return fail(span, format!("this function takes {} argument(s), got {}", c.params.len(), args.len()));
+                }
+                let mut locals = c.captured.clone();
+                locals.extend(c.params.iter().cloned().zip(args.into_iter().map(Val::Data)));
+                self.value_in(&c.body, &mut locals, &c.module)
+            }
+            Val::Fn(qualified) => {
+                let Some(Definition { module, item }) = self.plan.definitions.get(qualified) else { return fail(span, format!("`{qualified}` is not in the plan")) };
+                let ItemKind::Fn(f) = &item.kind else { return fail(span, format!("`{qualified}` is not a function")) };
+                let mut locals: Locals = f.params.iter().map(|p| p.name.name.clone()).zip(args.into_iter().map(Val::Data)).collect();
+                let module = module.clone();
+                self.value_in(&f.body, &mut locals, &module)
+            }
+            Val::Builtin(name) => builtins::call(name, args, span),
+            Val::Path(path) => {
+                let mut v = args.into_iter().next().unwrap_or(Value::Null);
+                for field in path {
+                    v = ops::field(v, field);
+                }
+                Ok(v)
+            }
+            Val::Data(_) => fail(span, "this value is not a function"),
+        }
+    }
+
+    fn value_in(&self, e: &Expr, locals: &mut Locals, module: &str) -> Result<Value> {
+        match self.eval(e, locals, module)? {
+            Val::Data(v) => Ok(v),
+            _ => fail(e.span, "expected a value here, found a function"),
+        }
+    }
+
+    fn eval(&self, e: &Expr, locals: &mut Locals, module: &str) -> Result<Val> {
+        let data = |v: Value| Ok(Val::Data(v));
+        match &e.kind {
+            ExprKind::Int(n) => data(Value::from(*n)),
+            ExprKind::Float(x) => data(Value::from(*x)),
+            ExprKind::Bool(b) => data(Value::Bool(*b)),
+            ExprKind::Duration(n) | ExprKind::Size(n) => data(Value::from(*n)),
+            ExprKind::Str(parts) => {
+                let mut out = String::new();
+                for p in parts {
+                    match p {
+                        StrPart::Text(t) => out.push_str(t),
+                        StrPart::Interp(x) => out.push_str(&ops::text(&self.value_in(x, locals, module)?)),
+                    }
+                }
+                data(Value::String(out))
+            }
+            ExprKind::Name(n) => self.name(&n.name, e.span, locals, module),
+            ExprKind::Shorthand(path) => Ok(Val::Path(path.iter().map(|i| i.name.clone()).collect())),
+            ExprKind::Field(base, field) => data(ops::field(self.value_in(base, locals, module)?, &field.name)),
+            ExprKind::Index(base, index) => {
+                let (b, i) = (self.value_in(base, locals, module)?, self.value_in(index, locals, module)?);
+                ops::index(b, &i).map(Val::Data).ok_or_else(|| EvalError { message: format!("index {i} is out of range"), span: index.span })
+            }
+            ExprKind::Call(callee, args) => {
+                let f = self.eval(callee, locals, module)?;
+                let mut values = Vec::with_capacity(args.len());
+                for a in args {
+                    values.push(self.value_in(&a.value, locals, module)?);
+                }
+                self.call(&f, values, e.span).map(Val::Data)
+            }
+            ExprKind::Binary(ast::BinOp::Pipe, lhs, rhs) => {
+                let input = self.value_in(lhs, locals, module)?;
+                let (callee, args): (&Expr, &[ast::Arg]) = match &rhs.kind {
+                    ExprKind::Call(f, a) => (f, a),
+                    _ => (rhs, &[]),
+                };
+                let f = self.eval(callee, locals, module)?;
+                let mut values = vec![input];
+                for a in args {
+                    values.push(self.value_in(&a.value, locals, module)?);
+                }
+                self.call(&f, values, e.span).map(Val::Data)
+            }
+            ExprKind::Binary(op @ (ast::BinOp::And | ast::BinOp::Or), a, b) => {
+                let left = ops::truthy(&self.value_in(a, locals, module)?, a.span)?;
+                if left == (*op == ast::BinOp::Or) {
+                    return data(Value::Bool(left));
+                }
+                data(Value::Bool(ops::truthy(&self.value_in(b, locals, module)?, b.span)?))
+            }
+            ExprKind::Binary(op, a, b) => {
+                let (x, y) = (self.value_in(a, locals, module)?, self.value_in(b, locals, module)?);
+                ops::binary(*op, x, y, e.span).map(Val::Data)
+            }
+            ExprKind::Unary(op, x) => ops::unary(*op, self.value_in(x, locals, module)?, e.span).map(Val::Data),
+            ExprKind::Lambda(params, body) => Ok(Val::Closure(Arc::new(Closure {
+                params: params.iter().map(|p| p.name.clone()).collect(),
+                body: (**body).clone(),
+                captured: locals.clone(),
+                module: module.to_string(),
+            }))),
+            ExprKind::If(c, t, f) => {
+                let branch = if ops::truthy(&self.value_in(c, locals, module)?, c.span)? { t } else { f };
+                self.eval(branch, locals, module)
+            }
+            ExprKind::Gate(cond, body) => {
+                if ops::truthy(&self.value_in(cond, locals, module)?, cond.span)? {
+                    self.eval(body, locals, module)
+                } else {
+                    data(Value::from(0.0))
+                }
+            }
+            ExprKind::Match(scrutinee, arms) => {
+                let v = self.value_in(scrutinee, locals, module)?;
+                for arm in arms {
+                    let hit = match &arm.pattern {
+                        Pattern::Wildcard(_) => true,
+                        Pattern::Name(n) => v.as_str() == Some(n.name.as_str()),
+                        Pattern::Lit(l) => ops::equal(&v, &self.value_in(l, locals, module)?),
+                    };
+                    if hit {
+                        return self.eval(&arm.body, locals, module);
+                    }
+                }
+                fail(e.span, format!("no arm of this match accepts {v}"))
+            }
+            ExprKind::List(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for i in items {
+                    out.push(self.value_in(i, locals, module)?);
+                }
+                data(Value::Array(out))
+            }
+            ExprKind::Paren(x) => self.eval(x, locals, module),
+        }
+    }
+
+    fn name(&self, name: &str, span: Span, locals: &mut Locals, module: &str) -> Result<Val> {
+        if let Some((_, v)) = locals.iter().rev().find(|(n, _)| n == name) {
+            return Ok(v.clone());
+        }
+        if module == self.module {
+            if let Some(v) = self.names.get(name) {
+                return Ok(Val::Data((**v).clone()));
+            }
+            if let Some(e) = self.inline.get(name) {
+                return self.memoised(name, || self.value_in(e, &mut Vec::new(), module)).map(Val::Data);
+            }
+        }
+        if let Some(qualified) = self.plan.scopes.get(module).and_then(|s| s.get(name))
+            && let Some(def) = self.plan.definitions.get(qualified)
+        {
+            return match &def.item.kind {
+                ItemKind::Const(c) => {
+                    let m = def.module.clone();
+                    self.memoised(qualified, || self.value_in(&c.value, &mut Vec::new(), &m)).map(Val::Data)
+                }
+                ItemKind::Fn(_) => Ok(Val::Fn(qualified.clone())),
+                _ => fail(span, format!("`{name}` is a {} and has no value inside an expression", pipec_compiler::sema::check::kind_word(&def.item.kind))),
+            };
+        }
+        if self.is_variant(name, module) {
+            return Ok(Val::Data(Value::String(name.to_string())));
+        }
+        match builtins::lookup(name) {
+            Some(b) => Ok(Val::Builtin(b)),
+            None => fail(span, format!("`{name}` has no value at run time")),
+        }
+    }
+
+    fn is_variant(&self, name: &str, module: &str) -> bool {
+        let Some(scope) = self.plan.scopes.get(module) else { return false };
+        scope.values().filter_map(|q| self.plan.definitions.get(q)).any(|d| matches!(&d.item.kind, ItemKind::Enum(en) if en.variants.iter().any(|v| v.name == name)))
+    }
+
+    fn memoised(&self, key: &str, compute: impl FnOnce() -> Result<Value>) -> Result<Value> {
+        if let Some(v) = self.memo.borrow().get(key) {
+            return Ok(v.clone());
+        }
+        let v = compute()?;
+        self.memo.borrow_mut().insert(key.to_string(), v.clone());
+        Ok(v)
+    }
+}

@@ -1,0 +1,81 @@
+//! Where data enters and leaves: the `jsonl` source (validated on read), `const` datasets, the
+//! `write` sink (atomic, into the run folder's `outputs/`) and `report` (one metric per item).
+
+use super::{Ctx, Output, RunEnv, StageError};
+use crate::data::{Value, jsonl};
+use crate::eval::Evaluator;
+use pipec_compiler::plan::{ArgValue, Node, Plan};
+use serde_json::Map;
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+
+/// A data path as written in a `.pipe` file: relative to that file's folder.
+pub fn source_path(env: &RunEnv, node: &Node, written: &str) -> PathBuf {
+    let p = Path::new(written);
+    if p.is_absolute() {
+        return p.to_path_buf();
+    }
+    let dir = Path::new(&node.location.file).parent().unwrap_or(Path::new(""));
+    env.workdir.join(dir).join(p)
+}
+
+pub fn jsonl(ctx: &Ctx) -> Output {
+    let written = ctx.string("path")?;
+    let path = source_path(ctx.env, ctx.node, &written);
+    let display = path.strip_prefix(&ctx.env.workdir).unwrap_or(&path).display().to_string();
+    jsonl::read(&path, &display, ctx.node.data.elem()).map(Value::Array).map_err(StageError::Data)
+}
+
+pub fn constant(ctx: &Ctx) -> Output {
+    Ok(ctx.value("value")?.unwrap_or(Value::Null))
+}
+
+/// The sink's value is its input; the file itself is written by [`write_sink`], for fresh and
+/// reused nodes alike, so every run folder is complete.
+pub fn write(ctx: &Ctx) -> Output {
+    output_path(&ctx.string("path")?)?;
+    Ok(ctx.rows("input")?.as_ref().clone())
+}
+
+/// A sink path must stay inside the run folder's `outputs/`.
+fn output_path(written: &str) -> Result<PathBuf, StageError> {
+    let p = Path::new(written);
+    if written.is_empty() || p.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
+        return Err(StageError::Message(format!("output path \"{written}\" must be relative and stay inside the run folder (no `..`, no leading `/`)")));
+    }
+    Ok(p.to_path_buf())
+}
+
+/// Write a `write` node's records to `outputs/<path>` atomically; returns the file written.
+pub fn write_sink(plan: &Plan, node: &Node, output: &Value, env: &RunEnv) -> Result<PathBuf, StageError> {
+    let Some(ArgValue::Expr { ast, .. }) = node.args.get("path") else { return Err(StageError::Message("`write` needs a path".into())) };
+    let written = match Evaluator::for_node(plan, node, &HashMap::new()).value(ast)? {
+        Value::String(s) => s,
+        other => return Err(StageError::Message(format!("the output path should be a string, found {other}"))),
+    };
+    let path = env.outputs.join(output_path(&written)?);
+    let rows = match output {
+        Value::Array(rows) => rows.as_slice(),
+        one => std::slice::from_ref(one),
+    };
+    jsonl::write(&path, &env.scratch, rows).map_err(|e| StageError::Message(format!("cannot write {}: {e}", path.display())))?;
+    Ok(path)
+}
+
+/// Each `report` item in order, as `{name, value}` with the item's source text as its name.
+pub fn report(ctx: &Ctx) -> Output {
+    let mut out = Vec::new();
+    for arg in ctx.node.args.values() {
+        let ArgValue::Expr { source, ast } = arg else { continue };
+        let mut m = Map::new();
+        m.insert("name".into(), Value::String(source.clone()));
+        m.insert("value".into(), ctx.eval.value(ast)?);
+        out.push(Value::Object(m));
+    }
+    Ok(Value::Array(out))
+}
+
+/// The `{name, value}` items of a report node's output.
+pub fn report_items(output: &Value) -> &[Value] {
+    super::items(output)
+}

@@ -1,0 +1,167 @@
+//! Node executors: a Plan node + its inputs' outputs -> its output value. One function per
+//! builtin, looked up by name; the scheduler decides when they run, never what they do.
+
+mod batches;
+mod dedup;
+mod io;
+mod records;
+pub mod rng;
+
+use crate::data::jsonl::ReadErrors;
+use crate::data::{Value, validate::describe};
+use crate::eval::{EvalError, Evaluator, Val};
+use pipec_compiler::ast::{Expr, ExprKind};
+use pipec_compiler::plan::{ArgValue, Node, Plan};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use io::{report_items, write_sink};
+
+/// Where a run reads relative paths from and writes its files to.
+#[derive(Debug, Clone)]
+pub struct RunEnv {
+    /// The folder relative `.pipe` names (and so their data paths) are resolved against.
+    pub workdir: PathBuf,
+    /// `<run folder>/outputs`: where sinks write.
+    pub outputs: PathBuf,
+    /// Same file system as `outputs` and the cache: temporary files of atomic writes.
+    pub scratch: PathBuf,
+}
+
+/// Why a node failed.
+#[derive(Debug)]
+pub enum StageError {
+    /// An expression failed (at its own span).
+    Eval(EvalError),
+    /// Input records did not match the declared schema.
+    Data(ReadErrors),
+    /// Anything else, said at the node's own line.
+    Message(String),
+}
+
+impl From<EvalError> for StageError {
+    fn from(e: EvalError) -> Self {
+        StageError::Eval(e)
+    }
+}
+
+pub type Output = Result<Value, StageError>;
+type Exec = fn(&Ctx) -> Output;
+
+/// The executor for a builtin, if this build can run it.
+pub fn executor(builtin: &str) -> Option<Exec> {
+    Some(match builtin {
+        "jsonl" => io::jsonl,
+        "const" => io::constant,
+        "write" => io::write,
+        "report" => io::report,
+        "filter" => records::filter,
+        "map" => records::map,
+        "select" => records::select,
+        "subsample" => records::subsample,
+        "split" => records::split,
+        "join" => records::join,
+        "group" => records::group,
+        "declassify" => records::declassify,
+        "dedup" => dedup::dedup,
+        "batches" => batches::batches,
+        _ => return None,
+    })
+}
+
+/// Run one node.
+pub fn execute(plan: &Plan, node: &Node, inputs: &HashMap<String, Arc<Value>>, env: &RunEnv) -> Output {
+    let exec = executor(&node.builtin).ok_or_else(|| StageError::Message(format!("`{}` cannot run in this build of pipec", node.builtin)))?;
+    let ctx = Ctx { eval: Evaluator::for_node(plan, node, inputs), node, inputs, env };
+    exec(&ctx)
+}
+
+/// What an executor sees: its node, its inputs, an evaluator for its expressions, the run's paths.
+pub struct Ctx<'a> {
+    pub eval: Evaluator<'a>,
+    pub node: &'a Node,
+    pub inputs: &'a HashMap<String, Arc<Value>>,
+    pub env: &'a RunEnv,
+}
+
+impl Ctx<'_> {
+    fn expr(&self, arg: &str) -> Option<&Expr> {
+        match self.node.args.get(arg)? {
+            ArgValue::Expr { ast, .. } => Some(ast),
+            ArgValue::Input { .. } => None,
+        }
+    }
+
+    /// An argument's value: another node's output or an evaluated expression.
+    fn value(&self, arg: &str) -> Result<Option<Value>, StageError> {
+        match self.node.args.get(arg) {
+            None => Ok(None),
+            Some(ArgValue::Input { node }) => Ok(Some(self.output(node)?.as_ref().clone())),
+            Some(ArgValue::Expr { ast, .. }) => Ok(Some(self.eval.value(ast)?)),
+        }
+    }
+
+    fn output(&self, node: &str) -> Result<&Arc<Value>, StageError> {
+        self.inputs.get(node).ok_or_else(|| StageError::Message(format!("the output of `{node}` is not available")))
+    }
+
+    /// A list argument (`input`, `left`, ...), borrowed from the producing node where possible.
+    fn rows(&self, arg: &str) -> Result<Arc<Value>, StageError> {
+        let v = match self.node.args.get(arg) {
+            Some(ArgValue::Input { node }) => self.output(node)?.clone(),
+            _ => Arc::new(self.value(arg)?.ok_or_else(|| StageError::Message(format!("argument `{arg}` is missing")))?),
+        };
+        if v.is_array() { Ok(v) } else { Err(StageError::Message(format!("argument `{arg}` should be a list, found {}", describe(&v)))) }
+    }
+
+    fn int(&self, arg: &str, default: i64) -> Result<i64, StageError> {
+        match self.value(arg)? {
+            None => Ok(default),
+            Some(v) => v.as_i64().ok_or_else(|| StageError::Message(format!("argument `{arg}` should be an integer, found {}", describe(&v)))),
+        }
+    }
+
+    fn float(&self, arg: &str, default: f64) -> Result<f64, StageError> {
+        match self.value(arg)? {
+            None => Ok(default),
+            Some(v) => v.as_f64().ok_or_else(|| StageError::Message(format!("argument `{arg}` should be a number, found {}", describe(&v)))),
+        }
+    }
+
+    fn string(&self, arg: &str) -> Result<String, StageError> {
+        match self.value(arg)? {
+            Some(Value::String(s)) => Ok(s),
+            other => Err(StageError::Message(format!("argument `{arg}` should be a string, found {}", other.as_ref().map_or("nothing".into(), describe)))),
+        }
+    }
+
+    /// A bare-word option such as `method: ngram`.
+    fn symbol(&self, arg: &str, default: &'static str) -> String {
+        match self.expr(arg).map(|e| &e.kind) {
+            Some(ExprKind::Name(n)) => n.name.clone(),
+            _ => default.to_string(),
+        }
+    }
+
+    /// A function argument, called once per record through `apply`.
+    fn function(&self, arg: &str) -> Result<Option<(Val, pipec_compiler::source::Span)>, StageError> {
+        match self.expr(arg) {
+            None => Ok(None),
+            Some(e) => Ok(Some((self.eval.function(e)?, e.span))),
+        }
+    }
+
+    fn required_function(&self, arg: &str) -> Result<(Val, pipec_compiler::source::Span), StageError> {
+        self.function(arg)?.ok_or_else(|| StageError::Message(format!("argument `{arg}` is missing")))
+    }
+
+    fn apply(&self, f: &(Val, pipec_compiler::source::Span), row: &Value) -> Result<Value, StageError> {
+        Ok(self.eval.call(&f.0, vec![row.clone()], f.1)?)
+    }
+}
+
+/// The records of a list value (empty for anything else; `Ctx::rows` has already checked).
+pub fn items(v: &Value) -> &[Value] {
+    v.as_array().map_or(&[], Vec::as_slice)
+}
