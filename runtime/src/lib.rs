@@ -7,3 +7,6 @@ pub mod render;
 pub mod data;
 pub mod eval;
 pub mod stages;
+pub mod cache;
+pub mod report;
+pub mod scheduler;

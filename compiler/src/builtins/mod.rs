@@ -41,7 +41,7 @@ pub enum Effect {
 }
 
 /// The shared resource a node occupies while it runs (scheduler limits per resource).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Resource {
     Cpu,

@@ -58,6 +58,18 @@ codes! {
     DependencyCycle = "E0801", Error, "pipeline dependency cycle";
     NonConstantLoop = "E0802", Error, "`for` range is not a compile-time constant";
     NoSink = "W0801", Warning, "pipeline has no sink";
+    InvalidData = "E0901", Error, "input records do not match the declared schema";
+    NodeFailed = "E0902", Error, "a node failed while running";
+    NotRunnable = "E0903", Error, "a builtin this build cannot run";
+    NodeTimedOut = "E0904", Error, "a node ran past its timeout";
+    BadNodePolicy = "E0905", Error, "invalid `@timeout` or `@retry` on a statement";
+}
+
+impl Code {
+    /// Codes reported by `pipec run` rather than `pipec check` (their fixtures live in `tests/run/`).
+    pub fn is_runtime(self) -> bool {
+        matches!(self, Code::InvalidData | Code::NodeFailed | Code::NotRunnable | Code::NodeTimedOut)
+    }
 }
 
 impl Code {

@@ -1,8 +1,11 @@
 //! Command-line parsing and dispatch: one file per subcommand.
 
 mod check;
+mod explain;
 mod fmt;
 mod graph;
+mod progress;
+mod run;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
@@ -53,11 +56,35 @@ enum Command {
         #[arg(long, value_enum, default_value = "dot")]
         format: GraphFormat,
     },
+    /// Run a pipeline: reuse cached nodes, write a run folder with outputs, metrics and a report.
+    Run {
+        file: PathBuf,
+        /// Which pipeline, when the file declares several.
+        #[arg(long)]
+        pipeline: Option<String>,
+        /// Nodes run at once on the CPU (default: the number of cores).
+        #[arg(long, short = 'j')]
+        jobs: Option<usize>,
+        /// Ignore the cache and run every node.
+        #[arg(long)]
+        fresh: bool,
+        /// Print only errors and the summary.
+        #[arg(long, short = 'q')]
+        quiet: bool,
+        /// Where run folders go.
+        #[arg(long, default_value = "runs")]
+        runs: PathBuf,
+        /// The node cache (default: RUNS/.cache).
+        #[arg(long, env = "PIPEC_CACHE")]
+        cache: Option<PathBuf>,
+    },
+    /// Say, for each node of a run, why it ran or was reused.
+    Explain { run_dir: PathBuf },
 }
 
 /// Run pipec with these arguments on the process's stdout and stderr; returns the exit code.
 pub fn main_with(args: impl IntoIterator<Item = OsString>) -> i32 {
-    run(args, &mut std::io::stdout().lock(), &mut std::io::stderr().lock())
+    run(args, &mut std::io::stdout(), &mut std::io::stderr())
 }
 
 /// Run pipec with these arguments, writing to the given streams; returns the exit code.
@@ -74,6 +101,11 @@ pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn std::io::Writ
         Command::Check { files, message_format } => check::run(&files, message_format, out, err),
         Command::Fmt { files, check } => fmt::run(&files, check, out, err),
         Command::Graph { file, pipeline, format } => graph::run(&file, pipeline.as_deref(), format, out, err),
+        Command::Run { file, pipeline, jobs, fresh, quiet, runs, cache } => {
+            let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+            run::run(&run::Args { file, pipeline, jobs, fresh, quiet, runs, cache }, out, err)
+        }
+        Command::Explain { run_dir } => explain::run(&run_dir, out, err),
     }
 }
 

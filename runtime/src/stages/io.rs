@@ -19,11 +19,29 @@ pub fn source_path(env: &RunEnv, node: &Node, written: &str) -> PathBuf {
     env.workdir.join(dir).join(p)
 }
 
+/// The files a source node reads, as (name relative to the working folder, path), for its cache key.
+pub fn io_paths(plan: &Plan, node: &Node, env: &RunEnv) -> Vec<(String, PathBuf)> {
+    if !matches!(node.builtin.as_str(), "jsonl" | "parquet" | "csv") {
+        return vec![];
+    }
+    let Some(ArgValue::Expr { ast, .. }) = node.args.get("path") else { return vec![] };
+    match Evaluator::for_node(plan, node, &HashMap::new()).value(ast) {
+        Ok(Value::String(written)) => {
+            let path = source_path(env, node, &written);
+            vec![(shown(env, &path), path)]
+        }
+        _ => vec![],
+    }
+}
+
+fn shown(env: &RunEnv, path: &Path) -> String {
+    path.strip_prefix(&env.workdir).unwrap_or(path).display().to_string()
+}
+
 pub fn jsonl(ctx: &Ctx) -> Output {
     let written = ctx.string("path")?;
     let path = source_path(ctx.env, ctx.node, &written);
-    let display = path.strip_prefix(&ctx.env.workdir).unwrap_or(&path).display().to_string();
-    jsonl::read(&path, &display, ctx.node.data.elem()).map(Value::Array).map_err(StageError::Data)
+    jsonl::read(&path, &shown(ctx.env, &path), ctx.node.data.elem()).map(Value::Array).map_err(StageError::Data)
 }
 
 pub fn constant(ctx: &Ctx) -> Output {

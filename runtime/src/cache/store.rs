@@ -1,0 +1,75 @@
+//! The on-disk store: one file per key, `objects/<k0k1>/<key>.jsonl`, whose first line is a header
+//! (format, shape, record count, producing node and run) and whose other lines are the records. The
+//! file appears by atomic rename, so an entry is complete or absent; a damaged one is a miss.
+
+use super::key::CACHE_FORMAT;
+use crate::data::{Value, atomic, jsonl};
+use serde::{Deserialize, Serialize};
+use std::io::{BufRead, BufReader, Write as _};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Header {
+    pub format: u32,
+    /// `list` (one record per line) or `value` (a single line).
+    pub shape: String,
+    pub rows: usize,
+    pub node: String,
+    pub run: String,
+}
+
+impl Store {
+    pub fn open(root: &Path) -> Store {
+        Store { root: root.to_path_buf() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn path(&self, key: &str) -> PathBuf {
+        self.root.join("objects").join(&key[..2.min(key.len())]).join(format!("{key}.jsonl"))
+    }
+
+    pub fn contains(&self, key: &str) -> bool {
+        self.path(key).is_file()
+    }
+
+    /// The stored output and its header, or `None` when absent or damaged.
+    pub fn get(&self, key: &str) -> Option<(Value, Header)> {
+        let file = std::fs::File::open(self.path(key)).ok()?;
+        let mut lines = BufReader::new(file).lines();
+        let header: Header = serde_json::from_str(&lines.next()?.ok()?).ok()?;
+        if header.format != CACHE_FORMAT {
+            return None;
+        }
+        let mut rows = Vec::with_capacity(header.rows);
+        for line in lines {
+            rows.push(serde_json::from_str::<Value>(&line.ok()?).ok()?);
+        }
+        match header.shape.as_str() {
+            "list" if rows.len() == header.rows => Some((Value::Array(rows), header)),
+            "value" if rows.len() == 1 => rows.pop().map(|v| (v, header)),
+            _ => None,
+        }
+    }
+
+    /// Store `value` under `key` atomically.
+    pub fn put(&self, key: &str, value: &Value, node: &str, run: &str) -> std::io::Result<()> {
+        let (shape, rows) = match value {
+            Value::Array(rows) => ("list", rows.as_slice()),
+            one => ("value", std::slice::from_ref(one)),
+        };
+        let header = Header { format: CACHE_FORMAT, shape: shape.into(), rows: rows.len(), node: node.into(), run: run.into() };
+        atomic::write_atomic(&self.path(key), &self.root.join("tmp"), |w| {
+            serde_json::to_writer(&mut *w, &header)?;
+            w.write_all(b"\n")?;
+            jsonl::write_to(w, rows)
+        })
+    }
+}

@@ -1,0 +1,275 @@
+//! One pipeline run: reserve the run folder, walk the DAG, and for each node compute its key, reuse
+//! the cached output or execute and store it, write sink files and metrics, and record what
+//! happened. Every file lands atomically, so a killed run leaves only complete files behind.
+
+use super::reason::why_ran;
+use super::walker::{Ended, Limits, walk};
+use crate::cache::{Store, node_key};
+use crate::data::{Value, atomic, jsonl};
+use crate::report::manifest::{Manifest, NodeRecord, Status};
+use crate::report::{clock, create_run_dir, html, previous_run};
+use crate::stages::{self, RunEnv, StageError};
+use petgraph::graph::NodeIndex;
+use pipec_compiler::plan::{Node, NodeKind, Plan};
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub jobs: usize,
+    pub fresh: bool,
+    pub runs_dir: PathBuf,
+    pub cache_dir: PathBuf,
+    pub workdir: PathBuf,
+    pub entry: Vec<String>,
+}
+
+/// Why one node failed.
+#[derive(Debug)]
+pub enum NodeError {
+    Stage(StageError),
+    /// Computing its key failed (an input file could not be read).
+    Key(String),
+    Store(String),
+    TimedOut(u64),
+    Panicked(String),
+}
+
+impl NodeError {
+    pub fn message(&self) -> String {
+        match self {
+            NodeError::Stage(StageError::Eval(e)) => e.message.clone(),
+            NodeError::Stage(StageError::Data(d)) => d.errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
+            NodeError::Stage(StageError::Message(m)) | NodeError::Key(m) | NodeError::Store(m) | NodeError::Panicked(m) => m.clone(),
+            NodeError::TimedOut(ms) => format!("timed out after {ms} ms"),
+        }
+    }
+}
+
+/// Told about each node as it starts and ends (progress bars, logs).
+pub trait Observer: Send + Sync {
+    fn started(&self, node: &Node);
+    fn finished(&self, record: &NodeRecord);
+}
+
+pub struct RunResult {
+    pub run_dir: PathBuf,
+    pub manifest: Manifest,
+    pub failures: Vec<(NodeIndex, NodeError)>,
+}
+
+struct Shared {
+    plan: Arc<Plan>,
+    pipeline: usize,
+    env: RunEnv,
+    store: Store,
+    fresh: bool,
+    run_name: String,
+    previous: Option<(String, Manifest)>,
+    t0: Instant,
+    observer: Arc<dyn Observer>,
+    state: Mutex<State>,
+    events: Mutex<std::fs::File>,
+}
+
+#[derive(Default)]
+struct State {
+    outputs: HashMap<String, (String, Arc<Value>)>,
+    records: HashMap<String, NodeRecord>,
+    metrics: HashMap<String, Vec<Value>>,
+}
+
+/// Run `pipeline` of `plan`. `Err` only when the run folder itself cannot be made.
+pub fn run_pipeline(plan: Arc<Plan>, pipeline: &str, opts: &RunOptions, observer: Arc<dyn Observer>) -> Result<RunResult, String> {
+    let pi = plan.pipelines.iter().position(|p| p.name == pipeline).ok_or_else(|| format!("no pipeline named `{pipeline}`"))?;
+    let started = clock::rfc3339();
+    let run_dir = create_run_dir(&opts.runs_dir, pipeline, &clock::stamp()).map_err(|e| format!("cannot create a run folder in {}: {e}", opts.runs_dir.display()))?;
+    let run_name = run_dir.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let env = RunEnv { workdir: opts.workdir.clone(), outputs: run_dir.join("outputs"), scratch: run_dir.join(".tmp") };
+    let plan_json = plan.to_json();
+    let io = |e: std::io::Error| format!("cannot write into {}: {e}", run_dir.display());
+    atomic::write_bytes(&run_dir.join("plan.json"), &env.scratch, plan_json.as_bytes()).map_err(io)?;
+    std::fs::create_dir_all(run_dir.join("logs")).map_err(io)?;
+    let events = std::fs::OpenOptions::new().create(true).append(true).open(run_dir.join("logs/events.jsonl")).map_err(io)?;
+    let previous = previous_run(&opts.runs_dir, pipeline, &run_dir).and_then(|d| Some((d.file_name()?.to_string_lossy().into_owned(), Manifest::load(&d).ok()?)));
+    let shared = Arc::new(Shared {
+        plan: plan.clone(),
+        pipeline: pi,
+        env,
+        store: Store::open(&opts.cache_dir),
+        fresh: opts.fresh,
+        run_name,
+        previous,
+        t0: Instant::now(),
+        observer,
+        state: Mutex::new(State::default()),
+        events: Mutex::new(events),
+    });
+    let graph = &plan.pipelines[pi].graph;
+    let order = plan.pipelines[pi].order();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).max_blocking_threads(opts.jobs.max(1)).enable_time().build().map_err(|e| e.to_string())?;
+    let mut ended = runtime.block_on(walk(graph, &order, &Limits::with_jobs(opts.jobs), |i, attempt| {
+        let shared = shared.clone();
+        async move { tokio::task::spawn_blocking(move || run_node(&shared, i, attempt)).await.unwrap_or_else(|e| Err(NodeError::Panicked(e.to_string()))) }
+    }));
+    let mut failures = Vec::new();
+    let mut state = std::mem::take(&mut *shared.state.lock().unwrap_or_else(|p| p.into_inner()));
+    let mut nodes = Vec::new();
+    let mut inputs = BTreeMap::new();
+    let mut metrics = Vec::new();
+    for i in &order {
+        let node = &graph[*i];
+        let record = match ended.remove(i) {
+            Some(Ended::Done) | None => state.records.remove(&node.id),
+            Some(other) => {
+                let rec = unfinished(&shared, node, &other, graph);
+                match other {
+                    Ended::Failed(e, _) => failures.push((*i, e)),
+                    Ended::TimedOut(ms) => failures.push((*i, NodeError::TimedOut(ms))),
+                    _ => {}
+                }
+                shared.observer.finished(&rec);
+                Some(rec)
+            }
+        };
+        if let Some(r) = record {
+            r.parts.iter().flat_map(|p| p.files.iter()).for_each(|(f, h)| {
+                inputs.insert(f.clone(), h.clone());
+            });
+            nodes.push(r);
+        }
+        metrics.extend(state.metrics.remove(&node.id).unwrap_or_default());
+    }
+    let run_dir_ref = &run_dir;
+    let scratch = run_dir.join(".tmp");
+    jsonl::write(&run_dir.join("metrics.jsonl"), &scratch, &metrics).map_err(io)?;
+    let manifest = Manifest {
+        pipec: env!("CARGO_PKG_VERSION").into(),
+        plan_version: plan.version,
+        cache_format: crate::cache::key::CACHE_FORMAT,
+        pipeline: pipeline.into(),
+        entry: opts.entry.clone(),
+        workdir: opts.workdir.display().to_string(),
+        plan_hash: blake3::hash(plan_json.as_bytes()).to_hex().to_string(),
+        started,
+        finished: clock::rfc3339(),
+        status: if failures.is_empty() && nodes.iter().all(|n| n.status != Status::Cancelled) { "ok".into() } else { "failed".into() },
+        wall_ms: shared.t0.elapsed().as_secs_f64() * 1e3,
+        inputs,
+        nodes,
+    };
+    let page = html::render(&plan.pipelines[pi], &manifest, &metrics);
+    atomic::write_bytes(&run_dir_ref.join("report.html"), &scratch, page.as_bytes()).map_err(io)?;
+    manifest.save(&run_dir).map_err(io)?;
+    let _ = std::fs::remove_dir(&scratch);
+    Ok(RunResult { run_dir, manifest, failures })
+}
+
+fn unfinished(shared: &Shared, node: &Node, how: &Ended<NodeError>, graph: &petgraph::graph::DiGraph<Node, ()>) -> NodeRecord {
+    let (status, reason, error, attempts) = match how {
+        Ended::Failed(e, n) => (Status::Failed, format!("failed after {n} attempt(s)"), Some(e.message()), *n),
+        Ended::TimedOut(ms) => (Status::TimedOut, format!("timed out after {ms} ms"), Some(format!("timed out after {ms} ms")), 1 + node.policy.retries),
+        Ended::Cancelled { upstream } => (Status::Cancelled, format!("cancelled: upstream node `{}` did not finish", graph[*upstream].id), None, 0),
+        Ended::Done => (Status::Ran, String::new(), None, 1),
+    };
+    let rec = NodeRecord { id: node.id.clone(), builtin: node.builtin.clone(), location: location(node), status, reason, key: None, parts: None, start_ms: 0.0, duration_ms: 0.0, rows_in: 0, rows_out: None, attempts, files: vec![], error };
+    log_event(shared, &rec);
+    rec
+}
+
+fn location(node: &Node) -> String {
+    format!("{}:{}:{}", node.location.file, node.location.line, node.location.column)
+}
+
+fn log_event(shared: &Shared, rec: &NodeRecord) {
+    if let Ok(mut f) = shared.events.lock() {
+        let _ = writeln!(f, "{}", serde_json::to_string(rec).unwrap_or_default());
+    }
+}
+
+fn rows(v: &Value) -> usize {
+    v.as_array().map_or(1, Vec::len)
+}
+
+fn run_node(shared: &Shared, i: NodeIndex, attempt: u32) -> Result<(), NodeError> {
+    let plan = &shared.plan;
+    let node = &plan.pipelines[shared.pipeline].graph[i];
+    if attempt == 0 {
+        shared.observer.started(node);
+    }
+    let start = shared.t0.elapsed();
+    let (input_keys, inputs) = {
+        let state = shared.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut keys = BTreeMap::new();
+        let mut values = HashMap::new();
+        for id in &node.inputs {
+            if let Some((k, v)) = state.outputs.get(id) {
+                keys.insert(id.clone(), k.clone());
+                values.insert(id.clone(), v.clone());
+            }
+        }
+        (keys, values)
+    };
+    let rows_in = inputs.values().map(|v| rows(v)).sum();
+    let (key, parts) = node_key(plan, node, &input_keys, &shared.env).map_err(NodeError::Key)?;
+    let cached = if shared.fresh { None } else { shared.store.get(&key) };
+    let (value, status, reason) = match cached {
+        Some((v, header)) => (v, Status::Reused, format!("reused: cache entry {} made by run {}", &key[..12], header.run)),
+        None => {
+            let v = stages::execute(plan, node, &inputs, &shared.env).map_err(NodeError::Stage)?;
+            shared.store.put(&key, &v, &node.id, &shared.run_name).map_err(|e| NodeError::Store(format!("cannot store the output in the cache: {e}")))?;
+            let previous = shared.previous.as_ref().map(|(n, m)| (n.as_str(), m));
+            (v, Status::Ran, why_ran(shared.fresh, previous, &node.id, &parts))
+        }
+    };
+    let mut files = Vec::new();
+    if node.kind == NodeKind::Sink && node.builtin == "write" {
+        let path = stages::write_sink(plan, node, &value, &shared.env).map_err(NodeError::Stage)?;
+        files.push(relative(&path, shared.env.outputs.parent().unwrap_or(Path::new(""))));
+    }
+    let record = NodeRecord {
+        id: node.id.clone(),
+        builtin: node.builtin.clone(),
+        location: location(node),
+        status,
+        reason,
+        key: Some(key.clone()),
+        parts: Some(parts),
+        start_ms: start.as_secs_f64() * 1e3,
+        duration_ms: (shared.t0.elapsed() - start).as_secs_f64() * 1e3,
+        rows_in,
+        rows_out: Some(rows(&value)),
+        attempts: attempt + 1,
+        files,
+        error: None,
+    };
+    log_event(shared, &record);
+    shared.observer.finished(&record);
+    let mut state = shared.state.lock().unwrap_or_else(|p| p.into_inner());
+    if node.kind == NodeKind::Report {
+        let items = stages::report_items(&value).iter().map(|item| metric(node, item)).collect();
+        state.metrics.insert(node.id.clone(), items);
+    }
+    state.records.insert(node.id.clone(), record);
+    state.outputs.insert(node.id.clone(), (key, Arc::new(value)));
+    Ok(())
+}
+
+/// One `metrics.jsonl` line: the report item with the node and loop bindings it came from.
+fn metric(node: &Node, item: &Value) -> Value {
+    let mut m = serde_json::Map::new();
+    m.insert("node".into(), Value::String(node.id.clone()));
+    m.insert("name".into(), item.get("name").cloned().unwrap_or(Value::Null));
+    m.insert("value".into(), item.get("value").cloned().unwrap_or(Value::Null));
+    if !node.bindings.is_empty() {
+        m.insert("bindings".into(), serde_json::to_value(&node.bindings).unwrap_or(Value::Null));
+    }
+    Value::Object(m)
+}
+
+fn relative(path: &Path, base: &Path) -> String {
+    path.strip_prefix(base).unwrap_or(path).display().to_string()
+}
