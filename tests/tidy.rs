@@ -11,6 +11,12 @@ fn every_code_has_a_page_and_a_fixture() {
         let c = code.as_str();
         let page = root().join(format!("docs/diagnostics/{c}.md"));
         assert!(page.exists(), "missing docs/diagnostics/{c}.md");
+        if code.is_runtime() {
+            // Produced by `pipec run`; runtime/tests/process.rs checks the fixture's transcript.
+            let runs = files_with_ext("tests/run", ".pipe");
+            assert!(runs.iter().any(|f| f.starts_with(&format!("tests/run/{c}_"))), "missing tests/run/{c}_*.pipe");
+            continue;
+        }
         let fixture = fixtures.iter().find(|f| f.starts_with(&format!("tests/ui/{c}_"))).unwrap_or_else(|| panic!("missing tests/ui/{c}_*.pipe"));
         let got = compile_file(fixture);
         assert!(got.diagnostics.iter().any(|d| d.code == *code), "{fixture} does not produce {c}");

@@ -2,7 +2,7 @@
 //! are nodes, `let` names them (forward references allowed; a cycle is E0801), `for` unrolls over
 //! a constant range (E0802 otherwise), `write`/`save`/`report` are sinks, datasets are sources.
 
-use super::{ArgValue, Location, Node, NodeKind, NodePolicy, PipelinePlan, data_ty::ty_to_data};
+use super::{ArgValue, Location, Node, NodeKind, NodePolicy, PipelinePlan, data_ty::ty_to_data, policy::attrs_to_policy};
 use crate::ast::{BinOp, Expr, ExprKind, ItemKind, PipelineDecl, Stmt, StmtKind};
 use crate::builtins::{self, Builtin, Effect, Namespace, Resource};
 use crate::diagnostics::{Code, Diagnostic};
@@ -52,6 +52,11 @@ pub struct Lowerer<'c, 'a> {
     bindings: BTreeMap<String, i64>,
     /// The expression of each `let`, for inlining pure ones into the nodes that read them.
     let_exprs: HashMap<String, &'a Expr>,
+    /// The policy of each `let` statement, and the one in force for nodes being added now.
+    let_policies: HashMap<String, NodePolicy>,
+    policy: NodePolicy,
+    /// Attributes already diagnosed (a `for` body is lowered once per iteration).
+    reported: std::collections::HashSet<u32>,
     counter: usize,
     has_sink: bool,
 }
@@ -67,6 +72,9 @@ pub fn pipeline_to_plan<'a>(c: &mut Checker<'a>, module: ModuleId, p: &'a Pipeli
         datasets: HashMap::new(),
         bindings: BTreeMap::new(),
         let_exprs: HashMap::new(),
+        let_policies: HashMap::new(),
+        policy: NodePolicy::default(),
+        reported: Default::default(),
         counter: 0,
         has_sink: false,
     };
@@ -89,9 +97,18 @@ impl<'c, 'a> Lowerer<'c, 'a> {
                     continue;
                 }
                 scope.insert(name.name.clone(), LetState::Pending(value));
+                let policy = self.stmt_policy(s);
+                self.let_policies.insert(name.name.clone(), policy);
             }
         }
         for s in stmts {
+            let outer = match &s.kind {
+                StmtKind::Let { .. } => self.policy.clone(),
+                _ => {
+                    let p = self.stmt_policy(s);
+                    std::mem::replace(&mut self.policy, p)
+                }
+            };
             match &s.kind {
                 StmtKind::Let { name, .. } => {
                     self.let_value(&name.name, name.span);
@@ -102,7 +119,19 @@ impl<'c, 'a> Lowerer<'c, 'a> {
                 StmtKind::Report(items) => self.report(items, s),
                 StmtKind::For { var, range, body } => self.unroll(var, range, body),
             }
+            self.policy = outer;
         }
+    }
+
+    /// `@timeout`/`@retry` of a statement; malformed ones are reported once.
+    fn stmt_policy(&mut self, s: &Stmt) -> NodePolicy {
+        let (policy, errors) = attrs_to_policy(&s.attrs);
+        for e in errors {
+            if self.reported.insert(e.span().start) {
+                self.c.error(e);
+            }
+        }
+        policy
     }
 
     fn unroll(&mut self, var: &crate::ast::Ident, range: &Expr, body: &'a [Stmt]) {
@@ -157,7 +186,10 @@ impl<'c, 'a> Lowerer<'c, 'a> {
             Some(LetState::Pending(e)) => {
                 self.let_exprs.insert(name.to_string(), e);
                 self.let_chain.push(name.to_string());
+                let own = self.let_policies.get(name).cloned().unwrap_or_default();
+                let outer = std::mem::replace(&mut self.policy, own);
                 let v = self.value(e);
+                self.policy = outer;
                 self.let_chain.pop();
                 // Name the node after the first `let` that binds it; `let b = a` is an alias.
                 if let Value::Node(n, _) = &v
@@ -217,7 +249,7 @@ impl<'c, 'a> Lowerer<'c, 'a> {
                     _ => (rhs, &[]),
                 };
                 match self.stage_builtin(callee) {
-                    Some(b) => self.stage(b, Some((input, lhs.span)), args, e),
+                    Some(b) => self.stage(b, Some((input, lhs)), args, e),
                     None => self.pure_with(e, input.deps()),
                 }
             }
@@ -302,6 +334,9 @@ impl<'c, 'a> Lowerer<'c, 'a> {
                     continue;
                 }
                 let value = if self.is_let(&name) {
+                    if self.scopes.iter().any(|sc| matches!(sc.get(&name), Some(LetState::InProgress))) {
+                        continue; // a cycle, already reported
+                    }
                     self.let_value(&name, span)
                 } else {
                     self.dataset_ref(&name).map(|r| self.dataset(r))
@@ -361,11 +396,11 @@ impl<'c, 'a> Lowerer<'c, 'a> {
         Value::Node(n, ty)
     }
 
-    fn stage(&mut self, b: &'static Builtin, piped: Option<(Value, crate::source::Span)>, args: &'a [crate::ast::Arg], whole: &'a Expr) -> Value {
+    fn stage(&mut self, b: &'static Builtin, piped: Option<(Value, &'a Expr)>, args: &'a [crate::ast::Arg], whole: &'a Expr) -> Value {
         let mut ins: Vec<ArgIn> = Vec::new();
         let mut values: Vec<Option<Value>> = Vec::new();
-        if let Some((v, span)) = &piped {
-            ins.push(ArgIn { name: None, expr: None, ty: Some(v.ty()), span: *span });
+        if let Some((v, lhs)) = &piped {
+            ins.push(ArgIn { name: None, expr: None, ty: Some(v.ty()), span: lhs.span });
             values.push(Some(v.clone()));
         }
         for a in args {
@@ -393,7 +428,7 @@ impl<'c, 'a> Lowerer<'c, 'a> {
         }
         let n = self.add_node(b.name, kind, b.resource, b.version, whole, &ty, deps);
         let names: Vec<&str> = b.signature().params.iter().map(|p| p.name).collect();
-        self.record_args(n, &names, &ins, &values);
+        self.record_args(n, &names, &ins, &values, piped.map(|(_, lhs)| lhs));
         self.collect_refs(n);
         Value::Node(n, ty)
     }
@@ -407,10 +442,11 @@ impl<'c, 'a> Lowerer<'c, 'a> {
         }
     }
 
-    /// Store each argument under its parameter name (positional ones in order).
-    fn record_args(&mut self, n: NodeIndex, names: &[&str], ins: &[ArgIn], values: &[Option<Value>]) {
+    /// Store each argument under its parameter name (positional ones in order). A piped value that
+    /// is not a node (`parts.train |> write(...)`) is kept as its expression.
+    fn record_args(&mut self, n: NodeIndex, names: &[&str], ins: &[ArgIn], values: &[Option<Value>], piped: Option<&'a Expr>) {
         let mut next = 0;
-        for (a, v) in ins.iter().zip(values) {
+        for (i, (a, v)) in ins.iter().zip(values).enumerate() {
             let name = match &a.name {
                 Some(n) => n.name.clone(),
                 None => {
@@ -421,7 +457,7 @@ impl<'c, 'a> Lowerer<'c, 'a> {
                     names.get(next - 1).map_or_else(|| format!("arg{next}"), |s| s.to_string())
                 }
             };
-            let value = match (v, a.expr) {
+            let value = match (v, a.expr.or(if i == 0 { piped } else { None })) {
                 (Some(Value::Node(m, _)), _) => ArgValue::Input { node: self.plan.graph[*m].id.clone() },
                 (_, Some(e)) => expr_arg(self.c, e),
                 (Some(Value::Pure(..)), None) | (None, None) => continue,
@@ -467,7 +503,7 @@ impl<'c, 'a> Lowerer<'c, 'a> {
             output: self.c.types.display(ty),
             data: ty_to_data(&self.c.types, ty),
             resource,
-            policy: NodePolicy::default(),
+            policy: self.policy.clone(),
             location: Location { file: file.name.clone(), line, column, start: at.span.start, end: at.span.end },
             eval_tainted: false,
             span: at.span,

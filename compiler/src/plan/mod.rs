@@ -4,6 +4,7 @@
 
 pub mod data_ty;
 pub mod lower;
+pub mod policy;
 pub mod render;
 pub mod taint;
 

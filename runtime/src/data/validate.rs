@@ -52,7 +52,7 @@ fn conform_at(value: &mut Value, ty: &DataTy, path: &mut String) -> Result<(), M
                     None if matches!(f.ty, DataTy::Optional { .. } | DataTy::Any) => {
                         map.insert(f.name.clone(), Value::Null);
                     }
-                    None => return Err(mismatch(path, &f.ty.display(), "nothing (the field is missing)")),
+                    None => return Err(mismatch(path, &expected(&f.ty), "nothing (the field is missing)")),
                 }
                 path.truncate(len);
             }

@@ -73,6 +73,8 @@ struct Shared {
     observer: Arc<dyn Observer>,
     state: Mutex<State>,
     events: Mutex<std::fs::File>,
+    /// Set when the walk is over: a timed-out node still computing must not record anything.
+    closed: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Default)]
@@ -107,6 +109,7 @@ pub fn run_pipeline(plan: Arc<Plan>, pipeline: &str, opts: &RunOptions, observer
         observer,
         state: Mutex::new(State::default()),
         events: Mutex::new(events),
+        closed: Default::default(),
     });
     let graph = &plan.pipelines[pi].graph;
     let order = plan.pipelines[pi].order();
@@ -115,6 +118,8 @@ pub fn run_pipeline(plan: Arc<Plan>, pipeline: &str, opts: &RunOptions, observer
         let shared = shared.clone();
         async move { tokio::task::spawn_blocking(move || run_node(&shared, i, attempt)).await.unwrap_or_else(|e| Err(NodeError::Panicked(e.to_string()))) }
     }));
+    shared.closed.store(true, std::sync::atomic::Ordering::SeqCst);
+    runtime.shutdown_background();
     let mut failures = Vec::new();
     let mut state = std::mem::take(&mut *shared.state.lock().unwrap_or_else(|p| p.into_inner()));
     let mut nodes = Vec::new();
@@ -220,6 +225,9 @@ fn run_node(shared: &Shared, i: NodeIndex, attempt: u32) -> Result<(), NodeError
         Some((v, header)) => (v, Status::Reused, format!("reused: cache entry {} made by run {}", &key[..12], header.run)),
         None => {
             let v = stages::execute(plan, node, &inputs, &shared.env).map_err(NodeError::Stage)?;
+            if shared.closed.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err(NodeError::TimedOut(node.policy.timeout_ms.unwrap_or(0)));
+            }
             shared.store.put(&key, &v, &node.id, &shared.run_name).map_err(|e| NodeError::Store(format!("cannot store the output in the cache: {e}")))?;
             let previous = shared.previous.as_ref().map(|(n, m)| (n.as_str(), m));
             (v, Status::Ran, why_ran(shared.fresh, previous, &node.id, &parts))

@@ -1,0 +1,202 @@
+//! `pipec run` as a separate process, as users and CI run it: the `tests/run/` fixtures against
+//! their expected transcripts and outputs, reuse and `pipec explain`, editing one stage, and the
+//! kill -9 reliability test. (These need the built binary, so they live beside it, not in `tests/`.)
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// A fresh scratch folder for one test.
+fn scratch(name: &str) -> PathBuf {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!("pipec-test-{}-{name}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn pipec(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pipec")).args(args).current_dir(cwd).output().expect("pipec runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Every file under `dir`, by path relative to it.
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                out.insert(p.strip_prefix(dir).unwrap().display().to_string(), std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// The run folder a summary names.
+fn run_dir(stdout: &str) -> PathBuf {
+    let line = stdout.lines().find_map(|l| l.trim().strip_prefix("run folder")).expect("the summary names the run folder");
+    PathBuf::from(line.trim())
+}
+
+fn manifest(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap()
+}
+
+fn statuses(m: &serde_json::Value) -> BTreeMap<String, String> {
+    m["nodes"].as_array().unwrap().iter().map(|n| (n["id"].as_str().unwrap().to_string(), n["status"].as_str().unwrap().to_string())).collect()
+}
+
+/// Replace what changes from run to run (folders, stamps, timings) with placeholders.
+fn normalise(s: &str, runs: &Path) -> String {
+    let s = s.replace(&runs.display().to_string(), "$RUNS");
+    s.lines()
+        .map(|l| {
+            let mut words: Vec<String> = l.split(' ').map(str::to_string).collect();
+            for w in words.iter_mut() {
+                if let Some(i) = w.find("-2026").or_else(|| w.find("-20")).filter(|_| w.starts_with("$RUNS/")) {
+                    let end = w[i + 1..].find('/').map_or(w.len(), |j| i + 1 + j);
+                    w.replace_range(i + 1..end, "$STAMP");
+                }
+            }
+            let l = words.join(" ");
+            match (l.find(") in "), l.ends_with(" ms")) {
+                (Some(i), true) => format!("{}) in $MS ms", &l[..i]),
+                _ => l,
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn expect(rel: &str, actual: &str) {
+    let path = root().join(rel);
+    if std::env::var_os("PIPEC_BLESS").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(expected == actual, "{rel} differs (rerun with PIPEC_BLESS=1 to accept)\n--- expected\n{expected}\n--- actual\n{actual}");
+}
+
+/// A fixture's transcript: exit code, what pipec printed, then every output file and the metrics.
+fn transcript(fixture: &str) -> String {
+    let runs = scratch("fixture");
+    let out = pipec(&root(), &["run", fixture, "--runs", runs.to_str().unwrap(), "--quiet"]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    let mut t = format!("exit: {}\n--- stderr\n{}\n--- stdout\n{}\n", out.status.code().unwrap_or(-1), normalise(&stderr, &runs), normalise(&stdout, &runs));
+    if stdout.contains("run folder") {
+        let dir = run_dir(&stdout);
+        for (name, bytes) in files(&dir.join("outputs")) {
+            t.push_str(&format!("--- outputs/{name}\n{}", text(&bytes)));
+        }
+        t.push_str(&format!("--- metrics.jsonl\n{}", text(&std::fs::read(dir.join("metrics.jsonl")).unwrap_or_default())));
+    }
+    let _ = std::fs::remove_dir_all(&runs);
+    t
+}
+
+#[test]
+fn run_fixtures_match_their_transcripts() {
+    let mut fixtures: Vec<String> = std::fs::read_dir(root().join("tests/run")).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with(".pipe")).collect();
+    fixtures.sort();
+    assert!(fixtures.len() >= 5);
+    for f in fixtures {
+        let rel = format!("tests/run/{f}");
+        let t = transcript(&rel);
+        if let Some(code) = f.split('_').next().filter(|c| c.starts_with('E')) {
+            assert!(t.contains(&format!("error[{code}]")), "{rel} must produce {code}:\n{t}");
+        }
+        expect(&rel.replace(".pipe", ".expected"), &t);
+    }
+}
+
+#[test]
+fn quickstart_runs_then_a_second_run_reuses_every_node() {
+    let runs = scratch("quickstart");
+    let r = runs.to_str().unwrap();
+    let first = pipec(&root(), &["run", "examples/quickstart.pipe", "--runs", r]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let dir1 = run_dir(&text(&first.stdout));
+    for f in ["outputs/out/clean.jsonl", "outputs/out/topics.jsonl", "metrics.jsonl", "report.html", "manifest.json", "plan.json"] {
+        assert!(dir1.join(f).is_file(), "{f} missing from {}", dir1.display());
+    }
+    let html = std::fs::read_to_string(dir1.join("report.html")).unwrap();
+    assert!(html.contains("<svg") && html.contains("count(unique)") && !html.contains("<script"), "the report is self-contained with the DAG and metrics");
+    let second = pipec(&root(), &["run", "examples/quickstart.pipe", "--runs", r]);
+    let dir2 = run_dir(&text(&second.stdout));
+    assert!(statuses(&manifest(&dir2)).values().all(|s| s == "reused"), "{}", text(&second.stdout));
+    assert_eq!(files(&dir1.join("outputs")), files(&dir2.join("outputs")));
+    let explain = text(&pipec(&root(), &["explain", dir2.to_str().unwrap()]).stdout);
+    assert_eq!(explain.lines().filter(|l| l.trim_start().starts_with("reused")).count(), 8, "{explain}");
+    assert!(explain.contains(&format!("made by run {}", dir1.file_name().unwrap().to_string_lossy())), "{explain}");
+    let fresh = pipec(&root(), &["run", "examples/quickstart.pipe", "--runs", r, "--fresh"]);
+    assert!(statuses(&manifest(&run_dir(&text(&fresh.stdout)))).values().all(|s| s == "ran"));
+    let _ = std::fs::remove_dir_all(&runs);
+}
+
+/// Copy the quickstart example into a scratch folder so it can be edited.
+fn quickstart_copy(name: &str) -> PathBuf {
+    let dir = scratch(name);
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    std::fs::copy(root().join("examples/quickstart.pipe"), dir.join("q.pipe")).unwrap();
+    std::fs::copy(root().join("examples/data/quickstart.jsonl"), dir.join("data/quickstart.jsonl")).unwrap();
+    dir
+}
+
+#[test]
+fn editing_one_stage_reruns_only_what_depends_on_it() {
+    let dir = quickstart_copy("edit");
+    assert!(pipec(&dir, &["run", "q.pipe", "-q"]).status.success());
+    let src = std::fs::read_to_string(dir.join("q.pipe")).unwrap();
+    std::fs::write(dir.join("q.pipe"), src.replace("threshold: 0.9", "threshold: 0.5")).unwrap();
+    let out = pipec(&dir, &["run", "q.pipe", "-q"]);
+    let run = run_dir(&text(&out.stdout));
+    let s = statuses(&manifest(&dir.join(&run)));
+    for id in ["dataset:raw", "filter#2", "kept"] {
+        assert_eq!(s[id], "reused", "{id}");
+    }
+    for id in ["unique", "topics", "write#6", "write#7", "report#8"] {
+        assert_eq!(s[id], "ran", "{id}");
+    }
+    let explain = text(&pipec(&dir, &["explain", run.to_str().unwrap()]).stdout);
+    assert!(explain.lines().any(|l| l.contains("unique") && l.contains("its definition changed")), "{explain}");
+    assert!(explain.lines().any(|l| l.contains("topics") && l.contains("input `unique` changed")), "{explain}");
+    // Comments and blank lines do not change any key.
+    std::fs::write(dir.join("q.pipe"), format!("// a comment\n\n{}", std::fs::read_to_string(dir.join("q.pipe")).unwrap())).unwrap();
+    let again = run_dir(&text(&pipec(&dir, &["run", "q.pipe", "-q"]).stdout));
+    assert!(statuses(&manifest(&dir.join(again))).values().all(|s| s == "reused"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_malformed_line_names_file_and_line_and_loses_nothing() {
+    let dir = quickstart_copy("malformed");
+    let first = pipec(&dir, &["run", "q.pipe", "-q"]);
+    let good = files(&dir.join(run_dir(&text(&first.stdout))).join("outputs"));
+    let data = dir.join("data/quickstart.jsonl");
+    let mut lines: Vec<String> = std::fs::read_to_string(&data).unwrap().lines().map(str::to_string).collect();
+    lines[6] = lines[6].replace("\"score\": 0.92", "\"score\": \"high\"");
+    std::fs::write(&data, lines.join("\n") + "\n").unwrap();
+    let bad = pipec(&dir, &["run", "q.pipe", "-q"]);
+    assert_eq!(bad.status.code(), Some(1));
+    let err = text(&bad.stderr);
+    assert!(err.contains("error[E0901]") && err.contains("data/quickstart.jsonl:7: field `score`: expected a number, found string \"high\""), "{err}");
+    let first_dir = dir.join(run_dir(&text(&first.stdout)));
+    assert_eq!(files(&first_dir.join("outputs")), good, "earlier outputs are untouched");
+    let failed_dir = dir.join(run_dir(&text(&bad.stdout)));
+    assert!(files(&failed_dir.join("outputs")).is_empty(), "nothing downstream of the bad file was written");
+    let _ = std::fs::remove_dir_all(&dir);
+}
