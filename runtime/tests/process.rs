@@ -200,3 +200,107 @@ fn a_malformed_line_names_file_and_line_and_loses_nothing() {
     assert!(files(&failed_dir.join("outputs")).is_empty(), "nothing downstream of the bad file was written");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A pipeline with enough work that kills land inside nodes, over generated data.
+fn churn_workspace(dir: &Path, rows: usize) {
+    let topics = ["math", "code", "geo", "science", "history"];
+    let vocab: Vec<String> = (0..500u64).map(|w| format!("{:x}", w.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40)).collect();
+    let mut state = 7u64;
+    let mut word = || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        vocab[(state >> 33) as usize % vocab.len()].clone()
+    };
+    let mut texts: Vec<String> = Vec::new();
+    let mut data = String::new();
+    for i in 0..rows {
+        let t = topics[i % topics.len()];
+        // Every seventh record repeats an earlier text in upper case: a near-duplicate.
+        let text = if i % 7 == 3 { texts[i - 3].to_uppercase() } else { (0..8).map(|_| word()).collect::<Vec<_>>().join(" ") };
+        texts.push(text.clone());
+        data.push_str(&format!("{{\"id\": \"r{i}\", \"topic\": \"{t}\", \"text\": \"{text}\", \"score\": {}}}\n", (i * 37 % 100) as f64 / 100.0));
+    }
+    std::fs::write(dir.join("docs.jsonl"), data).unwrap();
+    let pipe = r#"
+schema Doc {
+  id: str
+  topic: str
+  text: str
+  score: float
+}
+
+dataset docs: [Doc] = jsonl("docs.jsonl")
+
+pipeline churn {
+  let kept = docs |> filter(|d| d.score >= 0.1)
+  let unique = kept |> dedup(by: .text, method: ngram, threshold: 0.8)
+  for i in 1..=4 {
+    let part = unique |> subsample(n: 2000, seed: i)
+    part |> write("sample{i}.jsonl")
+  }
+  unique |> group(by: .topic) |> write("groups.jsonl")
+  unique |> batches(size: 32, homogeneous: 0.5, by: .topic, seed: 1) |> write("batches.jsonl")
+  report count(kept), count(unique), mean(unique.score)
+}
+"#;
+    std::fs::write(dir.join("churn.pipe"), pipe).unwrap();
+}
+
+/// Every cache object is complete: its header's record count matches its lines.
+fn cache_objects_are_whole(cache: &Path) -> Vec<String> {
+    let mut keys = Vec::new();
+    for (name, bytes) in files(&cache.join("objects")) {
+        let t = text(&bytes);
+        let mut lines = t.lines();
+        let header: serde_json::Value = serde_json::from_str(lines.next().unwrap()).unwrap_or_else(|e| panic!("{name}: bad header: {e}"));
+        let n = lines.count();
+        let want = if header["shape"] == "list" { header["rows"].as_u64().unwrap() as usize } else { 1 };
+        assert_eq!(n, want, "{name} is partial");
+        keys.push(name.rsplit('/').next().unwrap().trim_end_matches(".jsonl").to_string());
+    }
+    keys
+}
+
+#[test]
+fn kill_nine_at_random_moments_then_resume_gives_identical_outputs() {
+    let dir = scratch("kill");
+    churn_workspace(&dir, 8_000);
+    let started = std::time::Instant::now();
+    let reference = pipec(&dir, &["run", "churn.pipe", "-q", "--runs", "reference"]);
+    let full = started.elapsed();
+    assert!(reference.status.success(), "{}", text(&reference.stderr));
+    let ref_dir = dir.join(run_dir(&text(&reference.stdout)));
+    let ref_outputs = files(&ref_dir.join("outputs"));
+    let ref_metrics = std::fs::read(ref_dir.join("metrics.jsonl")).unwrap();
+    assert_eq!(ref_outputs.len(), 6);
+    let mut seed: u64 = 0x5eed;
+    let mut killed_mid_run = 0;
+    for round in 0..20 {
+        let runs = format!("kill{round}");
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let wait = std::time::Duration::from_micros((seed >> 33) % (full.as_micros() as u64 + 1));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pipec")).args(["run", "churn.pipe", "-q", "--runs", &runs]).current_dir(&dir).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+        std::thread::sleep(wait);
+        let _ = child.kill(); // SIGKILL
+        let finished = child.wait().unwrap().success();
+        killed_mid_run += usize::from(!finished);
+        // Whatever the killed run left visible is complete: no partial output, no partial cache entry.
+        for killed in std::fs::read_dir(dir.join(&runs)).into_iter().flatten().flatten().map(|e| e.path()).filter(|p| !p.ends_with(".cache")) {
+            for (name, bytes) in files(&killed.join("outputs")) {
+                assert!(ref_outputs.get(&name) == Some(&bytes), "round {round}: partial or wrong output {name} after kill at {wait:?}");
+            }
+        }
+        let cached_before = cache_objects_are_whole(&dir.join(&runs).join(".cache"));
+        let resumed = pipec(&dir, &["run", "churn.pipe", "-q", "--runs", &runs]);
+        assert!(resumed.status.success(), "round {round}: {}", text(&resumed.stderr));
+        let out = dir.join(run_dir(&text(&resumed.stdout)));
+        assert_eq!(files(&out.join("outputs")), ref_outputs, "round {round}: resumed outputs differ");
+        assert_eq!(std::fs::read(out.join("metrics.jsonl")).unwrap(), ref_metrics, "round {round}");
+        for n in manifest(&out)["nodes"].as_array().unwrap() {
+            if cached_before.iter().any(|k| Some(k.as_str()) == n["key"].as_str()) {
+                assert_eq!(n["status"], "reused", "round {round}: {} was finished before the kill but ran again", n["id"]);
+            }
+        }
+    }
+    assert!(killed_mid_run >= 10, "only {killed_mid_run} of 20 kills landed before the run finished");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -29,7 +29,7 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
             return 2;
         }
     };
-    let _ = write!(err, "{}", diagnostics_to_text(&compiled.sources, &compiled.diagnostics).trim_start_matches(|c| c == '\n'));
+    let _ = write!(err, "{}", diagnostics_to_text(&compiled.sources, &compiled.diagnostics).trim_start_matches('\n'));
     let Some(plan) = compiled.plan else { return 1 };
     let name = match pick_pipeline(&plan, args.pipeline.as_deref()) {
         Ok(n) => n,

@@ -85,7 +85,7 @@ fn expected(ty: &DataTy) -> String {
         DataTy::Str => "a string".into(),
         DataTy::Enum { name, variants } => format!("one of {} ({name})", variants.iter().map(|v| format!("\"{v}\"")).collect::<Vec<_>>().join(", ")),
         DataTy::Record { name, .. } => format!("an object ({name})"),
-        other => format!("{}", other.display()),
+        other => other.display(),
     }
 }
 

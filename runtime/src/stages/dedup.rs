@@ -71,9 +71,29 @@ pub fn jaccard(a: &HashSet<u64>, b: &HashSet<u64>) -> f64 {
     if union == 0 { 1.0 } else { inter as f64 / union as f64 }
 }
 
+/// MinHash with the permutations `h -> a_k * h + b_k` (odd `a_k`), over well-mixed shingle hashes.
 fn signature(set: &HashSet<u64>) -> Vec<u64> {
-    (0..PERMUTATIONS as u64).map(|k| set.iter().map(|h| mix(h ^ k.wrapping_mul(0x9E37_79B9_7F4A_7C15))).min().unwrap_or(0)).collect()
+    let mut sig = vec![u64::MAX; PERMUTATIONS];
+    for h in set {
+        let h = mix(*h);
+        for (k, slot) in sig.iter_mut().enumerate() {
+            let (a, b) = PERMUTATION_PARAMS[k];
+            *slot = (*slot).min(a.wrapping_mul(h).wrapping_add(b));
+        }
+    }
+    sig
 }
+
+const PERMUTATION_PARAMS: [(u64, u64); PERMUTATIONS] = {
+    let mut out = [(0u64, 0u64); PERMUTATIONS];
+    let mut k = 0;
+    while k < PERMUTATIONS {
+        let x = (k as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        out[k] = (x | 1, x.rotate_left(29) ^ 0xD6E8_FEB8_6659_FD93);
+        k += 1;
+    }
+    out
+};
 
 fn fnv(bytes: impl IntoIterator<Item = u8>) -> u64 {
     bytes.into_iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
