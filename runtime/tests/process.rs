@@ -100,7 +100,10 @@ fn transcript(fixture: &str) -> String {
     if stdout.contains("run folder") {
         let dir = run_dir(&stdout);
         for (name, bytes) in files(&dir.join("outputs")) {
-            t.push_str(&format!("--- outputs/{name}\n{}", text(&bytes)));
+            match std::str::from_utf8(&bytes) {
+                Ok(s) => t.push_str(&format!("--- outputs/{name}\n{s}")),
+                Err(_) => t.push_str(&format!("--- outputs/{name}\n<{} bytes, blake3 {}>\n", bytes.len(), blake3::hash(&bytes).to_hex())),
+            }
         }
         t.push_str(&format!("--- metrics.jsonl\n{}", text(&std::fs::read(dir.join("metrics.jsonl")).unwrap_or_default())));
     }

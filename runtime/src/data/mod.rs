@@ -3,6 +3,7 @@
 
 pub mod atomic;
 pub mod jsonl;
+pub mod parquet;
 pub mod validate;
 
 pub use serde_json::Value;

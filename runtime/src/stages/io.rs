@@ -2,7 +2,7 @@
 //! `write` sink (atomic, into the run folder's `outputs/`) and `report` (one metric per item).
 
 use super::{Ctx, Output, RunEnv, StageError};
-use crate::data::{Value, jsonl};
+use crate::data::{Value, jsonl, parquet};
 use crate::eval::Evaluator;
 use pipec_compiler::plan::{ArgValue, Node, Plan};
 use serde_json::Map;
@@ -39,9 +39,13 @@ fn shown(env: &RunEnv, path: &Path) -> String {
 }
 
 pub fn jsonl(ctx: &Ctx) -> Output {
-    let written = ctx.string("path")?;
-    let path = source_path(ctx.env, ctx.node, &written);
+    let path = source_path(ctx.env, ctx.node, &ctx.string("path")?);
     jsonl::read(&path, &shown(ctx.env, &path), ctx.node.data.elem()).map(Value::Array).map_err(StageError::Data)
+}
+
+pub fn parquet(ctx: &Ctx) -> Output {
+    let path = source_path(ctx.env, ctx.node, &ctx.string("path")?);
+    parquet::read(&path, &shown(ctx.env, &path), ctx.node.data.elem()).map(Value::Array).map_err(StageError::Data)
 }
 
 pub fn constant(ctx: &Ctx) -> Output {
@@ -64,7 +68,8 @@ fn output_path(written: &str) -> Result<PathBuf, StageError> {
     Ok(p.to_path_buf())
 }
 
-/// Write a `write` node's records to `outputs/<path>` atomically; returns the file written.
+/// Write a `write` node's records to `outputs/<path>` atomically, as Parquet when the path ends in
+/// `.parquet` and JSON Lines otherwise; returns the file written.
 pub fn write_sink(plan: &Plan, node: &Node, output: &Value, env: &RunEnv) -> Result<PathBuf, StageError> {
     let Some(ArgValue::Expr { ast, .. }) = node.args.get("path") else { return Err(StageError::Message("`write` needs a path".into())) };
     let written = match Evaluator::for_node(plan, node, &HashMap::new()).value(ast)? {
@@ -76,7 +81,8 @@ pub fn write_sink(plan: &Plan, node: &Node, output: &Value, env: &RunEnv) -> Res
         Value::Array(rows) => rows.as_slice(),
         one => std::slice::from_ref(one),
     };
-    jsonl::write(&path, &env.scratch, rows).map_err(|e| StageError::Message(format!("cannot write {}: {e}", path.display())))?;
+    let written = if path.extension().is_some_and(|e| e == "parquet") { parquet::write(&path, &env.scratch, rows, node.data.elem()) } else { jsonl::write(&path, &env.scratch, rows).map_err(|e| e.to_string()) };
+    written.map_err(|e| StageError::Message(format!("cannot write {}: {e}", path.display())))?;
     Ok(path)
 }
 

@@ -53,6 +53,7 @@ type Exec = fn(&Ctx) -> Output;
 pub fn executor(builtin: &str) -> Option<Exec> {
     Some(match builtin {
         "jsonl" => io::jsonl,
+        "parquet" => io::parquet,
         "const" => io::constant,
         "write" => io::write,
         "report" => io::report,
