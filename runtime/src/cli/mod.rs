@@ -4,6 +4,7 @@ mod check;
 mod explain;
 mod fmt;
 mod graph;
+mod node;
 mod progress;
 mod run;
 
@@ -80,6 +81,22 @@ enum Command {
     },
     /// Say, for each node of a run, why it ran or was reused.
     Explain { run_dir: PathBuf },
+    /// Run one node of a serialised plan (a run folder's plan.json), inputs from the cache.
+    Node {
+        plan: PathBuf,
+        #[arg(long)]
+        node: String,
+        #[arg(long)]
+        pipeline: Option<String>,
+        /// The cache shared by every process running this plan.
+        #[arg(long)]
+        cache: PathBuf,
+        /// Where a sink node writes its files.
+        #[arg(long, default_value = "outputs")]
+        outputs: PathBuf,
+        #[arg(long)]
+        fresh: bool,
+    },
 }
 
 /// Run pipec with these arguments on the process's stdout and stderr; returns the exit code.
@@ -106,6 +123,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn std::io::Writ
             run::run(&run::Args { file, pipeline, jobs, fresh, quiet, runs, cache }, out, err)
         }
         Command::Explain { run_dir } => explain::run(&run_dir, out, err),
+        Command::Node { plan, node, pipeline, cache, outputs, fresh } => node::run(&node::Args { plan, node, pipeline, cache, outputs, fresh }, out, err),
     }
 }
 

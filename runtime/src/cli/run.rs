@@ -3,7 +3,8 @@
 
 use super::progress::Progress;
 use crate::render::diagnostics_to_text;
-use crate::scheduler::run::{NodeError, RunOptions, RunResult, run_pipeline};
+use crate::scheduler::node::NodeError;
+use crate::scheduler::run::{RunOptions, RunResult, run_pipeline};
 use crate::stages::{self, StageError};
 use pipec_compiler::diagnostics::{Code, Diagnostic};
 use pipec_compiler::plan::{Node, Plan};

@@ -4,11 +4,12 @@
 
 use super::reason::why_ran;
 use super::walker::{Ended, Limits, walk};
-use crate::cache::{Store, node_key};
+use super::node::{Computed, NodeError, NodeInputs, compute, materialize};
+use crate::cache::Store;
 use crate::data::{Value, atomic, jsonl};
 use crate::report::manifest::{Manifest, NodeRecord, Status};
 use crate::report::{clock, create_run_dir, html, previous_run};
-use crate::stages::{self, RunEnv, StageError};
+use crate::stages::{self, RunEnv};
 use petgraph::graph::NodeIndex;
 use pipec_compiler::plan::{Node, NodeKind, Plan};
 use std::collections::{BTreeMap, HashMap};
@@ -25,28 +26,6 @@ pub struct RunOptions {
     pub cache_dir: PathBuf,
     pub workdir: PathBuf,
     pub entry: Vec<String>,
-}
-
-/// Why one node failed.
-#[derive(Debug)]
-pub enum NodeError {
-    Stage(StageError),
-    /// Computing its key failed (an input file could not be read).
-    Key(String),
-    Store(String),
-    TimedOut(u64),
-    Panicked(String),
-}
-
-impl NodeError {
-    pub fn message(&self) -> String {
-        match self {
-            NodeError::Stage(StageError::Eval(e)) => e.message.clone(),
-            NodeError::Stage(StageError::Data(d)) => d.errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
-            NodeError::Stage(StageError::Message(m)) | NodeError::Key(m) | NodeError::Store(m) | NodeError::Panicked(m) => m.clone(),
-            NodeError::TimedOut(ms) => format!("timed out after {ms} ms"),
-        }
-    }
 }
 
 /// Told about each node as it starts and ends (progress bars, logs).
@@ -219,25 +198,17 @@ fn run_node(shared: &Shared, i: NodeIndex, attempt: u32) -> Result<(), NodeError
         (keys, values)
     };
     let rows_in = inputs.values().map(|v| rows(v)).sum();
-    let (key, parts) = node_key(plan, node, &input_keys, &shared.env).map_err(NodeError::Key)?;
-    let cached = if shared.fresh { None } else { shared.store.get(&key) };
-    let (value, status, reason) = match cached {
-        Some((v, header)) => (v, Status::Reused, format!("reused: cache entry {} made by run {}", &key[..12], header.run)),
+    let abandoned = || shared.closed.load(std::sync::atomic::Ordering::SeqCst);
+    let Computed { key, parts, value, reused_from } = compute(plan, node, &NodeInputs { values: &inputs, keys: &input_keys }, &shared.env, &shared.store, shared.fresh, &shared.run_name, &abandoned)?;
+    let (status, reason) = match reused_from {
+        Some(run) => (Status::Reused, format!("reused: cache entry {} made by run {run}", &key[..12])),
         None => {
-            let v = stages::execute(plan, node, &inputs, &shared.env).map_err(NodeError::Stage)?;
-            if shared.closed.load(std::sync::atomic::Ordering::SeqCst) {
-                return Err(NodeError::TimedOut(node.policy.timeout_ms.unwrap_or(0)));
-            }
-            shared.store.put(&key, &v, &node.id, &shared.run_name).map_err(|e| NodeError::Store(format!("cannot store the output in the cache: {e}")))?;
             let previous = shared.previous.as_ref().map(|(n, m)| (n.as_str(), m));
-            (v, Status::Ran, why_ran(shared.fresh, previous, &node.id, &parts))
+            (Status::Ran, why_ran(shared.fresh, previous, &node.id, &parts))
         }
     };
-    let mut files = Vec::new();
-    if node.kind == NodeKind::Sink && node.builtin == "write" {
-        let path = stages::write_sink(plan, node, &value, &shared.env).map_err(NodeError::Stage)?;
-        files.push(relative(&path, shared.env.outputs.parent().unwrap_or(Path::new(""))));
-    }
+    let run_dir = shared.env.outputs.parent().unwrap_or(Path::new(""));
+    let files = materialize(plan, node, &value, &shared.env)?.iter().map(|p| relative(p, run_dir)).collect();
     let record = NodeRecord {
         id: node.id.clone(),
         builtin: node.builtin.clone(),
