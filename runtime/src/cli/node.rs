@@ -4,7 +4,7 @@
 
 use crate::cache::Store;
 use crate::cache::key::keys_for;
-use crate::scheduler::node::{NodeError, NodeInputs, compute, materialize};
+use crate::scheduler::node::{NodeError, NodeInputs, Place, compute, materialize};
 use crate::stages::RunEnv;
 use pipec_compiler::plan::Plan;
 use std::collections::{BTreeMap, HashMap};
@@ -57,7 +57,7 @@ fn run_one(args: &Args) -> Result<serde_json::Value, String> {
         input_keys.insert(id.clone(), key.clone());
     }
     let fail = |e: NodeError| format!("{}:{}:{}: node `{}` failed: {}", node.location.file, node.location.line, node.location.column, node.id, e.message());
-    let done = compute(&plan, node, &NodeInputs { values: &values, keys: &input_keys }, &env, &store, args.fresh, "pipec node", &|| false).map_err(fail)?;
+    let done = compute(&plan, node, &NodeInputs { values: &values, keys: &input_keys }, &Place { env: &env, store: &store, fresh: args.fresh, run_name: "pipec node" }, &|| false).map_err(fail)?;
     let files = materialize(&plan, node, &done.value, &env).map_err(fail)?;
     Ok(serde_json::json!({
         "node": node.id,

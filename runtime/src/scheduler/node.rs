@@ -49,18 +49,26 @@ pub struct NodeInputs<'a> {
     pub keys: &'a BTreeMap<String, String>,
 }
 
+/// Where a node runs: the run's paths, the cache, whether to ignore it, and the run's name.
+pub struct Place<'a> {
+    pub env: &'a RunEnv,
+    pub store: &'a Store,
+    pub fresh: bool,
+    pub run_name: &'a str,
+}
+
 /// Reuse or compute `node`'s output. `abandoned` is asked after executing: when true (the walk gave
 /// up on this node), nothing is stored.
-pub fn compute(plan: &Plan, node: &Node, inputs: &NodeInputs, env: &RunEnv, store: &Store, fresh: bool, run_name: &str, abandoned: &dyn Fn() -> bool) -> Result<Computed, NodeError> {
-    let (key, parts) = node_key(plan, node, inputs.keys, env).map_err(NodeError::Key)?;
-    if !fresh && let Some((value, header)) = store.get(&key) {
+pub fn compute(plan: &Plan, node: &Node, inputs: &NodeInputs, at: &Place, abandoned: &dyn Fn() -> bool) -> Result<Computed, NodeError> {
+    let (key, parts) = node_key(plan, node, inputs.keys, at.env).map_err(NodeError::Key)?;
+    if !at.fresh && let Some((value, header)) = at.store.get(&key) {
         return Ok(Computed { key, parts, value, reused_from: Some(header.run) });
     }
-    let value = stages::execute(plan, node, inputs.values, env).map_err(NodeError::Stage)?;
+    let value = stages::execute(plan, node, inputs.values, at.env).map_err(NodeError::Stage)?;
     if abandoned() {
         return Err(NodeError::TimedOut(node.policy.timeout_ms.unwrap_or(0)));
     }
-    store.put(&key, &value, &node.id, run_name).map_err(|e| NodeError::Store(format!("cannot store the output in the cache: {e}")))?;
+    at.store.put(&key, &value, &node.id, at.run_name).map_err(|e| NodeError::Store(format!("cannot store the output in the cache: {e}")))?;
     Ok(Computed { key, parts, value, reused_from: None })
 }
 

@@ -4,7 +4,7 @@
 
 use super::reason::why_ran;
 use super::walker::{Ended, Limits, walk};
-use super::node::{Computed, NodeError, NodeInputs, compute, materialize};
+use super::node::{Computed, NodeError, NodeInputs, Place, compute, materialize};
 use crate::cache::Store;
 use crate::data::{Value, atomic, jsonl};
 use crate::report::manifest::{Manifest, NodeRecord, Status};
@@ -199,7 +199,7 @@ fn run_node(shared: &Shared, i: NodeIndex, attempt: u32) -> Result<(), NodeError
     };
     let rows_in = inputs.values().map(|v| rows(v)).sum();
     let abandoned = || shared.closed.load(std::sync::atomic::Ordering::SeqCst);
-    let Computed { key, parts, value, reused_from } = compute(plan, node, &NodeInputs { values: &inputs, keys: &input_keys }, &shared.env, &shared.store, shared.fresh, &shared.run_name, &abandoned)?;
+    let Computed { key, parts, value, reused_from } = compute(plan, node, &NodeInputs { values: &inputs, keys: &input_keys }, &Place { env: &shared.env, store: &shared.store, fresh: shared.fresh, run_name: &shared.run_name }, &abandoned)?;
     let (status, reason) = match reused_from {
         Some(run) => (Status::Reused, format!("reused: cache entry {} made by run {run}", &key[..12])),
         None => {
