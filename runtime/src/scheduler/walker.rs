@@ -124,3 +124,103 @@ fn cancel<E>(graph: &DiGraph<Node, ()>, i: NodeIndex, upstream: NodeIndex, ended
         cancel(graph, next, upstream, ended);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The walker alone, with in-process jobs (the real executors are exercised by the process tests).
+    use super::*;
+    use pipec_compiler::plan::{Location, NodeKind};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn node(id: &str, resource: Resource, policy: NodePolicy) -> Node {
+        Node {
+            id: id.into(),
+            kind: NodeKind::Stage,
+            builtin: "filter".into(),
+            builtin_version: 1,
+            module: "m".into(),
+            args: Default::default(),
+            refs: Default::default(),
+            bindings: Default::default(),
+            inputs: vec![],
+            output: String::new(),
+            data: pipec_compiler::plan::DataTy::Any,
+            resource,
+            policy,
+            location: Location { file: "m".into(), line: 1, column: 1, start: 0, end: 0 },
+            eval_tainted: false,
+            span: Default::default(),
+        }
+    }
+
+    /// a -> b -> c, and d alone; `fail` names nodes whose every attempt fails.
+    fn diamond(policy: NodePolicy) -> (DiGraph<Node, ()>, Vec<NodeIndex>) {
+        let mut g = DiGraph::new();
+        let a = g.add_node(node("a", Resource::Cpu, policy.clone()));
+        let b = g.add_node(node("b", Resource::Cpu, policy.clone()));
+        let c = g.add_node(node("c", Resource::Cpu, policy.clone()));
+        let d = g.add_node(node("d", Resource::Cpu, policy));
+        g.add_edge(a, b, ());
+        g.add_edge(b, c, ());
+        (g, vec![a, b, c, d])
+    }
+
+    fn block_on<F: Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(f)
+    }
+
+    #[test]
+    fn a_failure_cancels_what_depends_on_it_and_nothing_else() {
+        let (g, order) = diamond(NodePolicy::default());
+        let ended = block_on(walk(&g, &order, &Limits::with_jobs(2), |i, _| {
+            let fails = g[i].id == "b";
+            async move { if fails { Err("boom") } else { Ok(()) } }
+        }));
+        assert!(matches!(ended[&order[0]], Ended::Done));
+        assert!(matches!(ended[&order[1]], Ended::Failed("boom", 1)));
+        assert!(matches!(ended[&order[2]], Ended::Cancelled { upstream } if upstream == order[1]));
+        assert!(matches!(ended[&order[3]], Ended::Done));
+    }
+
+    #[test]
+    fn retries_stop_at_the_first_success_and_timeouts_bound_each_attempt() {
+        let (g, order) = diamond(NodePolicy { timeout_ms: Some(50), retries: 2 });
+        let calls = AtomicUsize::new(0);
+        let ended = block_on(walk(&g, &order, &Limits::with_jobs(1), |i, attempt| {
+            let (id, n) = (g[i].id.clone(), calls.fetch_add(1, Ordering::SeqCst));
+            async move {
+                match id.as_str() {
+                    "a" if attempt < 2 => Err(n),
+                    "d" => {
+                        tokio::time::sleep(Duration::from_secs(5)).await;
+                        Ok(())
+                    }
+                    _ => Ok(()),
+                }
+            }
+        }));
+        assert!(matches!(ended[&order[0]], Ended::Done), "a succeeds on its third attempt");
+        assert!(matches!(ended[&order[2]], Ended::Done));
+        assert!(matches!(ended[&order[3]], Ended::TimedOut(50)), "d outlasts every attempt");
+    }
+
+    #[test]
+    fn no_more_nodes_of_a_resource_run_at_once_than_it_has_slots() {
+        let mut g = DiGraph::new();
+        let order: Vec<NodeIndex> = (0..8).map(|i| g.add_node(node(&format!("n{i}"), Resource::Sandbox, NodePolicy::default()))).collect();
+        let (now, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let limits = Limits { cpu: 8, compute: 1, model: 1, sandbox: 3 };
+        let ended = block_on(walk(&g, &order, &limits, |_, _| {
+            let (now, peak) = (now.clone(), peak.clone());
+            async move {
+                let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(n, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                now.fetch_sub(1, Ordering::SeqCst);
+                Ok::<(), ()>(())
+            }
+        }));
+        assert_eq!(ended.len(), 8);
+        assert_eq!(peak.load(Ordering::SeqCst), 3);
+    }
+}
