@@ -214,14 +214,17 @@ impl<'c, 'a> Lowerer<'c, 'a> {
         }
     }
 
-    /// The environment pure expressions are typed in: lets lowered so far, loop variables.
-    fn env(&self) -> Env {
+    /// The environment `exprs` are typed in: the lowered lets they read (innermost binding wins)
+    /// and the loop variables. Only the names read, so lowering stays linear in pipeline size.
+    fn env_for<'e>(&self, exprs: impl IntoIterator<Item = &'e Expr>) -> Env {
         let mut env = Env::new(self.module);
-        for scope in &self.scopes {
-            for (n, s) in scope {
-                if let LetState::Done(v) = s {
-                    env.locals.push((n.clone(), v.ty()));
-                }
+        let mut names = Vec::new();
+        exprs.into_iter().for_each(|e| free_lets(e, &mut names));
+        names.sort_by(|a, b| a.0.cmp(&b.0));
+        names.dedup_by(|a, b| a.0 == b.0);
+        for (n, _) in names {
+            if let Some(LetState::Done(v)) = self.scopes.iter().rev().find_map(|s| s.get(&n)) {
+                env.locals.push((n, v.ty()));
             }
         }
         for k in self.bindings.keys() {
@@ -298,7 +301,7 @@ impl<'c, 'a> Lowerer<'c, 'a> {
                 deps.extend(self.dataset(r).deps());
             }
         }
-        let env = self.env();
+        let env = self.env_for([e]);
         let t = self.c.expr(&env, e, None);
         self.pure_typed(t, deps)
     }
@@ -413,7 +416,7 @@ impl<'c, 'a> Lowerer<'c, 'a> {
                 values.push(None);
             }
         }
-        let env = self.env();
+        let env = self.env_for(args.iter().map(|a| &a.value));
         let ty = self.c.call_builtin(&env, b, ins.clone(), whole.span, whole.span);
         let mut deps: Vec<NodeIndex> = values.iter().flatten().flat_map(Value::deps).collect();
         deps.dedup();

@@ -105,7 +105,7 @@ fn names_in(v: &Value, out: &mut Vec<String>) {
     }
 }
 
-/// Keys for every node of a pipeline that `ids` needs, computed without running anything.
+/// Keys of every node of a pipeline, by node id, computed without running anything.
 pub fn keys_for(plan: &Plan, pipeline: &pipec_compiler::plan::PipelinePlan, env: &RunEnv) -> Result<HashMap<String, (String, KeyParts)>, String> {
     let mut keys: HashMap<String, (String, KeyParts)> = HashMap::new();
     for i in pipeline.order() {

@@ -42,6 +42,8 @@ pub struct RunResult {
 
 struct Shared {
     plan: Arc<Plan>,
+    /// BLAKE3 of `plan.json`.
+    plan_hash: String,
     pipeline: usize,
     env: RunEnv,
     store: Store,
@@ -63,21 +65,60 @@ struct State {
     metrics: HashMap<String, Vec<Value>>,
 }
 
-/// Run `pipeline` of `plan`. `Err` only when the run folder itself cannot be made.
+/// Run `pipeline` of `plan`. `Err` only when the run folder itself cannot be made or written.
 pub fn run_pipeline(plan: Arc<Plan>, pipeline: &str, opts: &RunOptions, observer: Arc<dyn Observer>) -> Result<RunResult, String> {
-    let pi = plan.pipelines.iter().position(|p| p.name == pipeline).ok_or_else(|| format!("no pipeline named `{pipeline}`"))?;
     let started = clock::rfc3339();
+    let shared = open_run(plan.clone(), pipeline, opts, observer)?;
+    let p = &plan.pipelines[shared.pipeline];
+    let order = p.order();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).max_blocking_threads(opts.jobs.max(1)).enable_time().build().map_err(|e| e.to_string())?;
+    let ended = runtime.block_on(walk(&p.graph, &order, &Limits::with_jobs(opts.jobs), |i, attempt| {
+        let shared = shared.clone();
+        async move { tokio::task::spawn_blocking(move || run_node(&shared, i, attempt)).await.unwrap_or_else(|e| Err(NodeError::Panicked(e.to_string()))) }
+    }));
+    // A timed-out node may still be computing: it must not record anything from now on.
+    shared.closed.store(true, std::sync::atomic::Ordering::SeqCst);
+    runtime.shutdown_background();
+    let Collected { nodes, failures, metrics, inputs } = collect(&shared, &order, ended);
+    let run_dir = shared.env.outputs.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let manifest = Manifest {
+        pipec: env!("CARGO_PKG_VERSION").into(),
+        plan_version: plan.version,
+        cache_format: crate::cache::key::CACHE_FORMAT,
+        pipeline: pipeline.into(),
+        entry: opts.entry.clone(),
+        workdir: opts.workdir.display().to_string(),
+        plan_hash: shared.plan_hash.clone(),
+        started,
+        finished: clock::rfc3339(),
+        status: if failures.is_empty() && nodes.iter().all(|n| n.status != Status::Cancelled) { "ok".into() } else { "failed".into() },
+        wall_ms: shared.t0.elapsed().as_secs_f64() * 1e3,
+        inputs,
+        nodes,
+    };
+    let io = |e: std::io::Error| format!("cannot write into {}: {e}", run_dir.display());
+    jsonl::write(&run_dir.join("metrics.jsonl"), &shared.env.scratch, &metrics).map_err(io)?;
+    atomic::write_bytes(&run_dir.join("report.html"), &shared.env.scratch, html::render(p, &manifest, &metrics).as_bytes()).map_err(io)?;
+    manifest.save(&run_dir).map_err(io)?;
+    let _ = std::fs::remove_dir(&shared.env.scratch);
+    Ok(RunResult { run_dir, manifest, failures })
+}
+
+/// Reserve the run folder, write the plan into it, find the previous run, open the event log.
+fn open_run(plan: Arc<Plan>, pipeline: &str, opts: &RunOptions, observer: Arc<dyn Observer>) -> Result<Arc<Shared>, String> {
+    let pi = plan.pipelines.iter().position(|p| p.name == pipeline).ok_or_else(|| format!("no pipeline named `{pipeline}`"))?;
     let run_dir = create_run_dir(&opts.runs_dir, pipeline, &clock::stamp()).map_err(|e| format!("cannot create a run folder in {}: {e}", opts.runs_dir.display()))?;
     let run_name = run_dir.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     let env = RunEnv { workdir: opts.workdir.clone(), outputs: run_dir.join("outputs"), scratch: run_dir.join(".tmp") };
-    let plan_json = plan.to_json();
     let io = |e: std::io::Error| format!("cannot write into {}: {e}", run_dir.display());
+    let plan_json = plan.to_json();
     atomic::write_bytes(&run_dir.join("plan.json"), &env.scratch, plan_json.as_bytes()).map_err(io)?;
     std::fs::create_dir_all(run_dir.join("logs")).map_err(io)?;
     let events = std::fs::OpenOptions::new().create(true).append(true).open(run_dir.join("logs/events.jsonl")).map_err(io)?;
     let previous = previous_run(&opts.runs_dir, pipeline, &run_dir).and_then(|d| Some((d.file_name()?.to_string_lossy().into_owned(), Manifest::load(&d).ok()?)));
-    let shared = Arc::new(Shared {
-        plan: plan.clone(),
+    Ok(Arc::new(Shared {
+        plan,
+        plan_hash: blake3::hash(plan_json.as_bytes()).to_hex().to_string(),
         pipeline: pi,
         env,
         store: Store::open(&opts.cache_dir),
@@ -89,30 +130,31 @@ pub fn run_pipeline(plan: Arc<Plan>, pipeline: &str, opts: &RunOptions, observer
         state: Mutex::new(State::default()),
         events: Mutex::new(events),
         closed: Default::default(),
-    });
-    let graph = &plan.pipelines[pi].graph;
-    let order = plan.pipelines[pi].order();
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).max_blocking_threads(opts.jobs.max(1)).enable_time().build().map_err(|e| e.to_string())?;
-    let mut ended = runtime.block_on(walk(graph, &order, &Limits::with_jobs(opts.jobs), |i, attempt| {
-        let shared = shared.clone();
-        async move { tokio::task::spawn_blocking(move || run_node(&shared, i, attempt)).await.unwrap_or_else(|e| Err(NodeError::Panicked(e.to_string()))) }
-    }));
-    shared.closed.store(true, std::sync::atomic::Ordering::SeqCst);
-    runtime.shutdown_background();
-    let mut failures = Vec::new();
+    }))
+}
+
+struct Collected {
+    nodes: Vec<NodeRecord>,
+    failures: Vec<(NodeIndex, NodeError)>,
+    metrics: Vec<Value>,
+    inputs: BTreeMap<String, String>,
+}
+
+/// Every node's record in plan order (with records for those that did not finish), the failures,
+/// the metrics in plan order, and every file read with its hash.
+fn collect(shared: &Shared, order: &[NodeIndex], mut ended: HashMap<NodeIndex, Ended<NodeError>>) -> Collected {
+    let graph = &shared.plan.pipelines[shared.pipeline].graph;
     let mut state = std::mem::take(&mut *shared.state.lock().unwrap_or_else(|p| p.into_inner()));
-    let mut nodes = Vec::new();
-    let mut inputs = BTreeMap::new();
-    let mut metrics = Vec::new();
-    for i in &order {
+    let mut out = Collected { nodes: vec![], failures: vec![], metrics: vec![], inputs: BTreeMap::new() };
+    for i in order {
         let node = &graph[*i];
         let record = match ended.remove(i) {
             Some(Ended::Done) | None => state.records.remove(&node.id),
             Some(other) => {
-                let rec = unfinished(&shared, node, &other, graph);
+                let rec = unfinished(shared, node, &other, graph);
                 match other {
-                    Ended::Failed(e, _) => failures.push((*i, e)),
-                    Ended::TimedOut(ms) => failures.push((*i, NodeError::TimedOut(ms))),
+                    Ended::Failed(e, _) => out.failures.push((*i, e)),
+                    Ended::TimedOut(ms) => out.failures.push((*i, NodeError::TimedOut(ms))),
                     _ => {}
                 }
                 shared.observer.finished(&rec);
@@ -120,36 +162,14 @@ pub fn run_pipeline(plan: Arc<Plan>, pipeline: &str, opts: &RunOptions, observer
             }
         };
         if let Some(r) = record {
-            r.parts.iter().flat_map(|p| p.files.iter()).for_each(|(f, h)| {
-                inputs.insert(f.clone(), h.clone());
-            });
-            nodes.push(r);
+            for (f, h) in r.parts.iter().flat_map(|p| p.files.iter()) {
+                out.inputs.insert(f.clone(), h.clone());
+            }
+            out.nodes.push(r);
         }
-        metrics.extend(state.metrics.remove(&node.id).unwrap_or_default());
+        out.metrics.extend(state.metrics.remove(&node.id).unwrap_or_default());
     }
-    let run_dir_ref = &run_dir;
-    let scratch = run_dir.join(".tmp");
-    jsonl::write(&run_dir.join("metrics.jsonl"), &scratch, &metrics).map_err(io)?;
-    let manifest = Manifest {
-        pipec: env!("CARGO_PKG_VERSION").into(),
-        plan_version: plan.version,
-        cache_format: crate::cache::key::CACHE_FORMAT,
-        pipeline: pipeline.into(),
-        entry: opts.entry.clone(),
-        workdir: opts.workdir.display().to_string(),
-        plan_hash: blake3::hash(plan_json.as_bytes()).to_hex().to_string(),
-        started,
-        finished: clock::rfc3339(),
-        status: if failures.is_empty() && nodes.iter().all(|n| n.status != Status::Cancelled) { "ok".into() } else { "failed".into() },
-        wall_ms: shared.t0.elapsed().as_secs_f64() * 1e3,
-        inputs,
-        nodes,
-    };
-    let page = html::render(&plan.pipelines[pi], &manifest, &metrics);
-    atomic::write_bytes(&run_dir_ref.join("report.html"), &scratch, page.as_bytes()).map_err(io)?;
-    manifest.save(&run_dir).map_err(io)?;
-    let _ = std::fs::remove_dir(&scratch);
-    Ok(RunResult { run_dir, manifest, failures })
+    out
 }
 
 fn unfinished(shared: &Shared, node: &Node, how: &Ended<NodeError>, graph: &petgraph::graph::DiGraph<Node, ()>) -> NodeRecord {
@@ -229,7 +249,7 @@ fn run_node(shared: &Shared, i: NodeIndex, attempt: u32) -> Result<(), NodeError
     shared.observer.finished(&record);
     let mut state = shared.state.lock().unwrap_or_else(|p| p.into_inner());
     if node.kind == NodeKind::Report {
-        let items = stages::report_items(&value).iter().map(|item| metric(node, item)).collect();
+        let items = stages::items(&value).iter().map(|item| metric(node, item)).collect();
         state.metrics.insert(node.id.clone(), items);
     }
     state.records.insert(node.id.clone(), record);

@@ -98,8 +98,3 @@ pub fn report(ctx: &Ctx) -> Output {
     }
     Ok(Value::Array(out))
 }
-
-/// The `{name, value}` items of a report node's output.
-pub fn report_items(output: &Value) -> &[Value] {
-    super::items(output)
-}

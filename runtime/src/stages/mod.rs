@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use io::{io_paths, report_items, write_sink};
+pub use io::{io_paths, write_sink};
 
 /// Where a run reads relative paths from and writes its files to.
 #[derive(Debug, Clone)]
