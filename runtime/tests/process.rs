@@ -291,6 +291,10 @@ fn kill_nine_at_random_moments_then_resume_gives_identical_outputs() {
             for (name, bytes) in files(&killed.join("outputs")) {
                 assert!(ref_outputs.get(&name) == Some(&bytes), "round {round}: partial or wrong output {name} after kill at {wait:?}");
             }
+            if !finished && !killed.join("manifest.json").exists() {
+                let explain = pipec(&dir, &["explain", killed.to_str().unwrap()]);
+                assert!(explain.status.success() && text(&explain.stdout).contains("did not finish"), "round {round}: {}", text(&explain.stdout));
+            }
         }
         let cached_before = cache_objects_are_whole(&dir.join(&runs).join(".cache"));
         let resumed = pipec(&dir, &["run", "churn.pipe", "-q", "--runs", &runs]);

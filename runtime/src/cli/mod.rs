@@ -66,6 +66,12 @@ enum Command {
         /// Nodes run at once on the CPU (default: the number of cores).
         #[arg(long, short = 'j')]
         jobs: Option<usize>,
+        /// Sandboxed nodes (verifiers, agent tools) at once (default: JOBS).
+        #[arg(long)]
+        sandboxes: Option<usize>,
+        /// Model nodes at once (connections to endpoints, local model instances).
+        #[arg(long, default_value_t = 4)]
+        models: usize,
         /// Ignore the cache and run every node.
         #[arg(long)]
         fresh: bool,
@@ -118,9 +124,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn std::io::Writ
         Command::Check { files, message_format } => check::run(&files, message_format, out, err),
         Command::Fmt { files, check } => fmt::run(&files, check, out, err),
         Command::Graph { file, pipeline, format } => graph::run(&file, pipeline.as_deref(), format, out, err),
-        Command::Run { file, pipeline, jobs, fresh, quiet, runs, cache } => {
+        Command::Run { file, pipeline, jobs, sandboxes, models, fresh, quiet, runs, cache } => {
             let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-            run::run(&run::Args { file, pipeline, jobs, fresh, quiet, runs, cache }, out, err)
+            let limits = crate::scheduler::walker::Limits { sandbox: sandboxes.unwrap_or(jobs).max(1), model: models.max(1), ..crate::scheduler::walker::Limits::with_jobs(jobs) };
+            run::run(&run::Args { file, pipeline, limits, fresh, quiet, runs, cache }, out, err)
         }
         Command::Explain { run_dir } => explain::run(&run_dir, out, err),
         Command::Node { plan, node, pipeline, cache, outputs, fresh } => node::run(&node::Args { plan, node, pipeline, cache, outputs, fresh }, out, err),

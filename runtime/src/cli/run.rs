@@ -5,6 +5,7 @@ use super::progress::Progress;
 use crate::render::diagnostics_to_text;
 use crate::scheduler::node::NodeError;
 use crate::scheduler::run::{RunOptions, RunResult, run_pipeline};
+use crate::scheduler::walker::Limits;
 use crate::stages::{self, StageError};
 use pipec_compiler::diagnostics::{Code, Diagnostic};
 use pipec_compiler::plan::{Node, Plan};
@@ -15,7 +16,7 @@ use std::sync::Arc;
 pub struct Args {
     pub file: PathBuf,
     pub pipeline: Option<String>,
-    pub jobs: usize,
+    pub limits: Limits,
     pub fresh: bool,
     pub quiet: bool,
     pub runs: PathBuf,
@@ -47,7 +48,7 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     }
     let workdir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let opts = RunOptions {
-        jobs: args.jobs,
+        limits: args.limits.clone(),
         fresh: args.fresh,
         cache_dir: args.cache.clone().unwrap_or_else(|| args.runs.join(".cache")),
         runs_dir: args.runs.clone(),

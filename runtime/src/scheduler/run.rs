@@ -20,7 +20,7 @@ use std::time::Instant;
 
 #[derive(Debug, Clone)]
 pub struct RunOptions {
-    pub jobs: usize,
+    pub limits: Limits,
     pub fresh: bool,
     pub runs_dir: PathBuf,
     pub cache_dir: PathBuf,
@@ -71,8 +71,8 @@ pub fn run_pipeline(plan: Arc<Plan>, pipeline: &str, opts: &RunOptions, observer
     let shared = open_run(plan.clone(), pipeline, opts, observer)?;
     let p = &plan.pipelines[shared.pipeline];
     let order = p.order();
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).max_blocking_threads(opts.jobs.max(1)).enable_time().build().map_err(|e| e.to_string())?;
-    let ended = runtime.block_on(walk(&p.graph, &order, &Limits::with_jobs(opts.jobs), |i, attempt| {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).max_blocking_threads(opts.limits.total()).enable_time().build().map_err(|e| e.to_string())?;
+    let ended = runtime.block_on(walk(&p.graph, &order, &opts.limits, |i, attempt| {
         let shared = shared.clone();
         async move { tokio::task::spawn_blocking(move || run_node(&shared, i, attempt)).await.unwrap_or_else(|e| Err(NodeError::Panicked(e.to_string()))) }
     }));

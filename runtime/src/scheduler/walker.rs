@@ -23,8 +23,13 @@ pub struct Limits {
 }
 
 impl Limits {
+    /// `jobs` CPU slots, as many sandboxes, four model connections, one compute queue.
     pub fn with_jobs(jobs: usize) -> Limits {
         Limits { cpu: jobs.max(1), compute: 1, model: 4, sandbox: jobs.max(1) }
+    }
+    /// Every slot of every resource: the most nodes that can be running at once.
+    pub fn total(&self) -> usize {
+        self.cpu + self.compute + self.model + self.sandbox
     }
     fn slots(&self, r: Resource) -> usize {
         match r {
