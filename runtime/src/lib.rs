@@ -10,3 +10,4 @@ pub mod stages;
 pub mod cache;
 pub mod report;
 pub mod scheduler;
+pub mod sandbox;

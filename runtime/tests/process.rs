@@ -81,6 +81,20 @@ fn normalise(s: &str, runs: &Path) -> String {
         .join("\n")
 }
 
+/// Sandbox timings vary run to run: `"duration_ms":123` -> `"duration_ms":$MS`.
+fn mask_durations(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find("\"duration_ms\":") {
+        let (head, tail) = rest.split_at(i + "\"duration_ms\":".len());
+        out.push_str(head);
+        out.push_str("$MS");
+        rest = tail.trim_start_matches(|c: char| c.is_ascii_digit());
+    }
+    out.push_str(rest);
+    out
+}
+
 fn expect(rel: &str, actual: &str) {
     let path = root().join(rel);
     if std::env::var_os("PIPEC_BLESS").is_some() {
@@ -101,7 +115,7 @@ fn transcript(fixture: &str) -> String {
         let dir = run_dir(&stdout);
         for (name, bytes) in files(&dir.join("outputs")) {
             match std::str::from_utf8(&bytes) {
-                Ok(s) => t.push_str(&format!("--- outputs/{name}\n{s}")),
+                Ok(s) => t.push_str(&format!("--- outputs/{name}\n{}", mask_durations(s))),
                 Err(_) => t.push_str(&format!("--- outputs/{name}\n<{} bytes, blake3 {}>\n", bytes.len(), blake3::hash(&bytes).to_hex())),
             }
         }
@@ -338,5 +352,31 @@ fn every_node_runs_alone_from_the_serialised_plan_and_the_cache() {
         assert_eq!(line["key"].as_str(), Some(keys[id].as_str()), "{id}: the same key as inside `pipec run`");
     }
     assert_eq!(files(&outputs), files(&dir.join("outputs")), "node by node gives the same outputs as the whole run");
+    let _ = std::fs::remove_dir_all(&runs);
+}
+
+fn pipec_containers() -> String {
+    let out = Command::new("docker").args(["ps", "-a", "-q", "--filter", "label=pipec"]).output().expect("docker runs");
+    text(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn a_killed_verification_leaves_no_container() {
+    let runs = scratch("docker-kill");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pipec")).args(["run", "tests/run/docker_verifier.pipe", "-q", "--runs", runs.to_str().unwrap()]).current_dir(root()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let started = std::time::Instant::now();
+    while pipec_containers().is_empty() && started.elapsed() < std::time::Duration::from_secs(30) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(!pipec_containers().is_empty(), "a verification container should be running");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let reap = pipec(&root(), &["sandbox", "reap"]);
+    assert!(reap.status.success(), "{}", text(&reap.stderr));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !pipec_containers().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(pipec_containers(), "", "containers left after kill + reap");
     let _ = std::fs::remove_dir_all(&runs);
 }

@@ -2,6 +2,7 @@
 //! inlined lets with spans stripped, loop bindings, output shape, and every top-level declaration it
 //! reaches by name), its inputs' keys and the contents of the files it reads. Moving code around or
 //! reformatting changes no key; editing a stage changes its key and its dependants' keys only.
+//! A Docker image a node's verifiers use counts as an input: rebuilding it reruns them.
 
 use crate::data::Value;
 use crate::stages::{RunEnv, io_paths};
@@ -30,12 +31,20 @@ pub fn node_key(plan: &Plan, node: &Node, input_keys: &BTreeMap<String, String>,
         let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {shown}: {e}"))?;
         files.insert(shown, blake3::hash(&bytes).to_hex().to_string());
     }
-    let parts = KeyParts { definition: definition_hash(plan, node), inputs: input_keys.clone(), files };
+    let (definition, reached) = definition_hash(plan, node);
+    for q in reached {
+        if let Some(image) = plan.definitions.get(&q).and_then(|d| crate::sandbox::declared_image(&d.item)) {
+            let id = env.sandbox.image_id(&image).map_err(|e| e.0)?;
+            files.insert(format!("image {image}"), id);
+        }
+    }
+    let parts = KeyParts { definition, inputs: input_keys.clone(), files };
     let key = blake3::hash(serde_json::to_string(&parts).unwrap_or_default().as_bytes()).to_hex().to_string();
     Ok((key, parts))
 }
 
-fn definition_hash(plan: &Plan, node: &Node) -> String {
+/// The hash of the node's definition, and the qualified names of the declarations it reaches.
+fn definition_hash(plan: &Plan, node: &Node) -> (String, Vec<String>) {
     let mut doc = serde_json::Map::new();
     doc.insert("format".into(), Value::from(CACHE_FORMAT));
     doc.insert("builtin".into(), Value::from(node.builtin.clone()));
@@ -45,8 +54,10 @@ fn definition_hash(plan: &Plan, node: &Node) -> String {
     doc.insert("bindings".into(), stripped(&node.bindings));
     doc.insert("data".into(), stripped(&node.data));
     let own = Value::Object(doc.clone());
-    doc.insert("reaches".into(), Value::Object(reached(plan, &node.module, &own)));
-    blake3::hash(Value::Object(doc).to_string().as_bytes()).to_hex().to_string()
+    let reaches = reached(plan, &node.module, &own);
+    let names = reaches.keys().cloned().collect();
+    doc.insert("reaches".into(), Value::Object(reaches));
+    (blake3::hash(Value::Object(doc).to_string().as_bytes()).to_hex().to_string(), names)
 }
 
 /// Serialised without source positions.

@@ -7,6 +7,7 @@ mod graph;
 mod node;
 mod progress;
 mod run;
+mod sandbox;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
@@ -85,6 +86,11 @@ enum Command {
         #[arg(long, env = "PIPEC_CACHE")]
         cache: Option<PathBuf>,
     },
+    /// Sandbox images: `pipec sandbox build busybox|python` builds one from Debian packages.
+    Sandbox {
+        #[command(subcommand)]
+        action: SandboxAction,
+    },
     /// Say, for each node of a run, why it ran or was reused.
     Explain { run_dir: PathBuf },
     /// Run one node of a serialised plan (a run folder's plan.json), inputs from the cache.
@@ -103,6 +109,14 @@ enum Command {
         #[arg(long)]
         fresh: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum SandboxAction {
+    /// Build pipec/NAME offline from Debian packages (apt-get download, dpkg-deb, docker import).
+    Build { name: String },
+    /// Remove containers left behind by pipec processes that were killed.
+    Reap,
 }
 
 /// Run pipec with these arguments on the process's stdout and stderr; returns the exit code.
@@ -130,6 +144,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn std::io::Writ
             run::run(&run::Args { file, pipeline, limits, fresh, quiet, runs, cache }, out, err)
         }
         Command::Explain { run_dir } => explain::run(&run_dir, out, err),
+        Command::Sandbox { action: SandboxAction::Build { name } } => sandbox::build(&name, out, err),
+        Command::Sandbox { action: SandboxAction::Reap } => sandbox::reap(out, err),
         Command::Node { plan, node, pipeline, cache, outputs, fresh } => node::run(&node::Args { plan, node, pipeline, cache, outputs, fresh }, out, err),
     }
 }

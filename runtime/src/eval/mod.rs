@@ -4,6 +4,7 @@
 
 mod builtins;
 mod ops;
+mod verifier;
 
 use crate::data::Value;
 use pipec_compiler::ast::{self, Expr, ExprKind, ItemKind, Pattern, StrPart};
@@ -58,6 +59,8 @@ pub struct Evaluator<'p> {
     names: HashMap<String, Arc<Value>>,
     inline: BTreeMap<String, Expr>,
     memo: RefCell<HashMap<String, Value>>,
+    /// Where verifiers run their sandboxes, and the folder their `copy` paths are relative to.
+    sandbox: Option<(Arc<crate::sandbox::Client>, std::path::PathBuf)>,
 }
 
 impl<'p> Evaluator<'p> {
@@ -77,7 +80,14 @@ impl<'p> Evaluator<'p> {
                 }
             }
         }
-        Evaluator { plan, module: node.module.clone(), names, inline, memo: RefCell::new(HashMap::new()) }
+        Evaluator { plan, module: node.module.clone(), names, inline, memo: RefCell::new(HashMap::new()), sandbox: None }
+    }
+
+    /// Let verifiers called by this node's expressions run sandboxes; `copy` paths are relative
+    /// to `base`.
+    pub fn with_sandbox(mut self, client: Arc<crate::sandbox::Client>, base: std::path::PathBuf) -> Self {
+        self.sandbox = Some((client, base));
+        self
     }
 
     /// Evaluate to data (a function where data is expected is an error).
@@ -108,6 +118,9 @@ impl<'p> Evaluator<'p> {
             }
             Val::Fn(qualified) => {
                 let Some(Definition { module, item }) = self.plan.definitions.get(qualified) else { return fail(span, format!("`{qualified}` is not in the plan")) };
+                if let ItemKind::Verifier(v) = &item.kind {
+                    return verifier::call(self, v, &module.clone(), args, span);
+                }
                 let ItemKind::Fn(f) = &item.kind else { return fail(span, format!("`{qualified}` is not a function")) };
                 let mut locals: Locals = f.params.iter().map(|p| p.name.name.clone()).zip(args.into_iter().map(Val::Data)).collect();
                 let module = module.clone();
@@ -251,7 +264,7 @@ impl<'p> Evaluator<'p> {
                     let m = def.module.clone();
                     self.memoised(qualified, || self.value_in(&c.value, &mut Vec::new(), &m)).map(Val::Data)
                 }
-                ItemKind::Fn(_) => Ok(Val::Fn(qualified.clone())),
+                ItemKind::Fn(_) | ItemKind::Verifier(_) => Ok(Val::Fn(qualified.clone())),
                 _ => fail(span, format!("`{name}` is a {} and has no value inside an expression", pipec_compiler::sema::check::kind_word(&def.item.kind))),
             };
         }

@@ -16,7 +16,7 @@ pub fn why_ran(fresh: bool, previous: Option<(&str, &Manifest)>, id: &str, parts
     }
     let inputs: Vec<String> = parts.inputs.iter().filter(|(k, v)| old.inputs.get(*k) != Some(v)).map(|(k, _)| format!("input `{k}`")).collect();
     changed.extend(inputs);
-    changed.extend(parts.files.iter().filter(|(k, v)| old.files.get(*k) != Some(v)).map(|(k, _)| format!("file {k}")));
+    changed.extend(parts.files.iter().filter(|(k, v)| old.files.get(*k) != Some(v)).map(|(k, _)| if k.starts_with("image ") { k.clone() } else { format!("file {k}") }));
     if changed.is_empty() {
         format!("ran: same key as in run {run} but no cache entry (that run did not finish this node, or the cache was cleared)")
     } else {

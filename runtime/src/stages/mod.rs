@@ -5,6 +5,7 @@ mod batches;
 mod dedup;
 mod io;
 mod records;
+mod verify;
 pub mod rng;
 
 use crate::data::jsonl::ReadErrors;
@@ -27,6 +28,8 @@ pub struct RunEnv {
     pub outputs: PathBuf,
     /// Same file system as `outputs` and the cache: temporary files of atomic writes.
     pub scratch: PathBuf,
+    /// Where verifiers run their commands.
+    pub sandbox: Arc<crate::sandbox::Client>,
 }
 
 /// Why a node failed.
@@ -67,6 +70,7 @@ pub fn executor(builtin: &str) -> Option<Exec> {
         "declassify" => records::declassify,
         "dedup" => dedup::dedup,
         "batches" => batches::batches,
+        "verify" => verify::verify,
         _ => return None,
     })
 }
@@ -74,7 +78,9 @@ pub fn executor(builtin: &str) -> Option<Exec> {
 /// Run one node.
 pub fn execute(plan: &Plan, node: &Node, inputs: &HashMap<String, Arc<Value>>, env: &RunEnv) -> Output {
     let exec = executor(&node.builtin).ok_or_else(|| StageError::Message(format!("`{}` cannot run in this build of pipec", node.builtin)))?;
-    let ctx = Ctx { eval: Evaluator::for_node(plan, node, inputs), node, inputs, env };
+    let base = env.workdir.join(std::path::Path::new(&node.location.file).parent().unwrap_or(std::path::Path::new("")));
+    let eval = Evaluator::for_node(plan, node, inputs).with_sandbox(env.sandbox.clone(), base);
+    let ctx = Ctx { eval, node, inputs, env };
     exec(&ctx)
 }
 

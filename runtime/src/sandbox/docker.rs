@@ -1,0 +1,143 @@
+//! The Docker backend through bollard: one container per verification, created with the spec's
+//! limits (memory, cpus, pids, network off unless asked, the `pipec` label and our pid), files
+//! copied in as tar, commands run with `exec` under a timeout, the container force-removed on
+//! every path. `reap` removes containers left by pipec processes that no longer exist.
+
+use super::{Infra, Kind, LABEL, Outcome, Spec, Step};
+use bollard::Docker;
+use bollard::exec::{CreateExecOptions, StartExecResults};
+use bollard::models::{ContainerCreateBody, HostConfig};
+use bollard::query_parameters::{CreateContainerOptions, ListContainersOptions, RemoveContainerOptions, UploadToContainerOptions};
+use futures_util::StreamExt;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+pub async fn run(d: &Docker, spec: &Spec, steps: &[Step], env: &[(String, String)]) -> Result<Outcome, Infra> {
+    let id = create(d, spec).await?;
+    let result = tokio::time::timeout(Duration::from_millis(spec.timeout_ms), run_steps(d, &id, steps, env)).await;
+    remove(d, &id).await;
+    match result {
+        Ok(r) => r,
+        Err(_) => Ok(Outcome { exit: 137, timed_out: true, duration_ms: spec.timeout_ms, step: steps.len().saturating_sub(1), stderr: format!("the sandbox's timeout of {} ms passed", spec.timeout_ms), ..Outcome::default() }),
+    }
+}
+
+async fn create(d: &Docker, spec: &Spec) -> Result<String, Infra> {
+    let Kind::Docker { image, network, cpus, pids } = &spec.kind else { return Err(Infra("not a Docker sandbox".into())) };
+    let labels = HashMap::from([(LABEL.to_string(), "1".to_string()), (format!("{LABEL}.pid"), std::process::id().to_string())]);
+    let host = HostConfig {
+        memory: Some(spec.memory_bytes),
+        memory_swap: Some(spec.memory_bytes),
+        nano_cpus: Some((cpus * 1e9) as i64),
+        pids_limit: Some(*pids),
+        network_mode: Some(network.clone()),
+        // If pipec is killed, the container still ends when its keep-alive does, and goes away.
+        auto_remove: Some(true),
+        ..Default::default()
+    };
+    let keep_alive = (spec.timeout_ms / 1000 + 30).to_string();
+    let body = ContainerCreateBody { image: Some(image.clone()), cmd: Some(vec!["sleep".into(), keep_alive]), labels: Some(labels), host_config: Some(host), ..Default::default() };
+    let created = d.create_container(None::<CreateContainerOptions>, body).await.map_err(|e| Infra(format!("cannot create a container from `{image}`: {e}")))?;
+    if let Err(e) = d.start_container(&created.id, None).await {
+        remove(d, &created.id).await;
+        return Err(Infra(format!("cannot start a container from `{image}`: {e}")));
+    }
+    Ok(created.id)
+}
+
+async fn remove(d: &Docker, id: &str) {
+    let _ = d.remove_container(id, Some(RemoveContainerOptions { force: true, v: true, ..Default::default() })).await;
+}
+
+/// Remove containers labelled by pipec processes that are gone (killed runs leave them); returns
+/// how many were removed.
+pub async fn reap(d: &Docker) -> usize {
+    let filters = HashMap::from([("label".to_string(), vec![LABEL.to_string()])]);
+    let Ok(list) = d.list_containers(Some(ListContainersOptions { all: true, filters: Some(filters), ..Default::default() })).await else { return 0 };
+    let mut removed = 0;
+    for c in list {
+        let pid = c.labels.as_ref().and_then(|l| l.get(&format!("{LABEL}.pid"))).and_then(|p| p.parse::<u32>().ok());
+        let alive = pid.is_some_and(|p| p == std::process::id() || std::path::Path::new(&format!("/proc/{p}")).exists());
+        if let (false, Some(id)) = (alive, c.id) {
+            remove(d, &id).await;
+            removed += 1;
+        }
+    }
+    removed
+}
+
+async fn run_steps(d: &Docker, id: &str, steps: &[Step], env: &[(String, String)]) -> Result<Outcome, Infra> {
+    let mut last = Outcome::default();
+    for (i, step) in steps.iter().enumerate() {
+        last = match step {
+            Step::Copy { files, to } => {
+                exec(d, id, &format!("mkdir -p '{to}'"), "/", 30_000, env).await?;
+                upload(d, id, to, files).await?;
+                continue;
+            }
+            Step::Apply { patch, at } => {
+                upload(d, id, "/tmp", &[("pipec.patch".into(), patch.as_bytes().to_vec())]).await?;
+                let mut o = exec(d, id, "patch -p1 -i /tmp/pipec.patch", at, 60_000, env).await?;
+                if o.exit != 0 {
+                    o.failed_at = Some("apply");
+                }
+                o
+            }
+            Step::Run { cmd, at, timeout_ms } => exec(d, id, cmd, at, *timeout_ms, env).await?,
+        };
+        last.step = i;
+        if last.exit != 0 || last.timed_out {
+            last.failed_at = last.failed_at.or(Some("run"));
+            break;
+        }
+    }
+    Ok(last)
+}
+
+async fn upload(d: &Docker, id: &str, to: &str, files: &[(String, Vec<u8>)]) -> Result<(), Infra> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for (path, bytes) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o755);
+        header.set_mtime(0);
+        header.set_cksum();
+        builder.append_data(&mut header, path, bytes.as_slice()).map_err(|e| Infra(e.to_string()))?;
+    }
+    let tar = builder.into_inner().map_err(|e| Infra(e.to_string()))?;
+    let opts = UploadToContainerOptions { path: to.to_string(), ..Default::default() };
+    d.upload_to_container(id, Some(opts), bollard::body_full(bytes::Bytes::from(tar))).await.map_err(|e| Infra(format!("cannot copy files to {to}: {e}")))
+}
+
+/// Run one shell command with a hard timeout (`timeout -s KILL` inside, a deadline outside).
+async fn exec(d: &Docker, id: &str, cmd: &str, at: &str, timeout_ms: u64, env: &[(String, String)]) -> Result<Outcome, Infra> {
+    let secs = timeout_ms.div_ceil(1000).max(1).to_string();
+    let opts = CreateExecOptions {
+        cmd: Some(vec!["timeout".to_string(), "-s".into(), "KILL".into(), secs, "sh".into(), "-c".into(), cmd.to_string()]),
+        env: Some(env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
+        working_dir: Some(at.to_string()),
+        attach_stdout: Some(true),
+        attach_stderr: Some(true),
+        ..Default::default()
+    };
+    let start = Instant::now();
+    let created = d.create_exec(id, opts).await.map_err(|e| Infra(format!("cannot run in the container: {e}")))?;
+    let (mut stdout, mut stderr) = (String::new(), String::new());
+    if let StartExecResults::Attached { mut output, .. } = d.start_exec(&created.id, None).await.map_err(|e| Infra(format!("cannot run in the container: {e}")))? {
+        let deadline = Duration::from_millis(timeout_ms + 5_000);
+        let _ = tokio::time::timeout(deadline, async {
+            while let Some(Ok(chunk)) = output.next().await {
+                match chunk {
+                    bollard::container::LogOutput::StdErr { message } => stderr.push_str(&String::from_utf8_lossy(&message)),
+                    other => stdout.push_str(&String::from_utf8_lossy(&other.into_bytes())),
+                }
+            }
+        })
+        .await;
+    }
+    let elapsed = start.elapsed().as_millis() as u64;
+    let inspect = d.inspect_exec(&created.id).await.map_err(|e| Infra(format!("lost the command's exit status: {e}")))?;
+    let exit = inspect.exit_code.unwrap_or(137);
+    let timed_out = elapsed + 50 >= timeout_ms && matches!(exit, 124 | 137);
+    Ok(Outcome { exit, timed_out, stdout, stderr, duration_ms: elapsed, step: 0, failed_at: None })
+}

@@ -1,0 +1,156 @@
+//! Sandboxes: where a verifier's commands run. A `Spec` (from a `sandbox` declaration) + steps
+//! (copy, apply a patch, run) -> an `Outcome` (exit code, output, timing) or an infrastructure
+//! error, which is never a verdict by itself. Two backends: Docker through bollard, and a local
+//! subprocess in a fresh temporary folder. Every run gets the same deterministic environment.
+
+mod docker;
+pub mod images;
+mod local;
+
+use std::sync::OnceLock;
+
+/// Label on every container pipec creates, so leftovers can always be found and reaped.
+pub const LABEL: &str = "pipec";
+
+/// The environment every sandboxed command starts with (nothing else leaks in).
+pub fn deterministic_env(seed: i64) -> Vec<(String, String)> {
+    [("TZ", "UTC".to_string()), ("LC_ALL", "C".into()), ("LANG", "C".into()), ("PYTHONHASHSEED", "0".into()), ("PIPEC_SEED", seed.to_string()), ("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into()), ("HOME", "/tmp".into())]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kind {
+    Docker { image: String, network: String, cpus: f64, pids: i64 },
+    Local,
+}
+
+/// A sandbox as declared: `docker(image: ..., memory: 2GiB, timeout: 10m)` or `local(...)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spec {
+    pub kind: Kind,
+    pub memory_bytes: i64,
+    /// The longest the whole verification may take.
+    pub timeout_ms: u64,
+}
+
+/// One thing a verifier does inside its sandbox.
+#[derive(Debug, Clone)]
+pub enum Step {
+    /// Files (path relative to `to`, contents) placed under `to`.
+    Copy { files: Vec<(String, Vec<u8>)>, to: String },
+    /// A unified diff applied with `patch -p1` in `at`.
+    Apply { patch: String, at: String },
+    Run { cmd: String, at: String, timeout_ms: u64 },
+}
+
+/// What the sandbox saw. `step` is the index of the step that ended the run (the last one, or the
+/// first that failed).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outcome {
+    pub exit: i64,
+    pub timed_out: bool,
+    pub stdout: String,
+    pub stderr: String,
+    pub duration_ms: u64,
+    pub step: usize,
+    /// `apply` when a patch did not apply, `run` otherwise.
+    pub failed_at: Option<&'static str>,
+}
+
+/// The sandbox could not do its job (no engine, no image, a dead container): not the code's fault.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Infra(pub String);
+
+/// Runs steps in sandboxes; owns the Docker connection and an async runtime for it, so blocking
+/// callers (executors on worker threads) can use it.
+pub struct Client {
+    runtime: Option<tokio::runtime::Runtime>,
+    docker: OnceLock<Result<bollard::Docker, String>>,
+}
+
+impl Drop for Client {
+    /// The last owner may be a worker thread of another runtime: never block while dropping.
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("sandbox::Client")
+    }
+}
+
+impl Client {
+    pub fn new() -> Result<Client, String> {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| e.to_string())?;
+        Ok(Client { runtime: Some(runtime), docker: OnceLock::new() })
+    }
+
+    fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.runtime.as_ref().unwrap_or_else(|| unreachable!("the runtime lives until drop")).block_on(f)
+    }
+
+    fn docker(&self) -> Result<&bollard::Docker, Infra> {
+        let d = self.docker.get_or_init(|| {
+            let d = bollard::Docker::connect_with_local_defaults().map_err(|e| format!("cannot reach the Docker engine: {e}"))?;
+            self.block_on(async { tokio::time::timeout(std::time::Duration::from_secs(5), d.ping()).await })
+                .map_err(|_| "the Docker engine did not answer within 5 s".to_string())?
+                .map_err(|e| format!("the Docker engine did not answer: {e}"))?;
+            self.block_on(docker::reap(&d));
+            Ok(d)
+        });
+        d.as_ref().map_err(|e| Infra(e.clone()))
+    }
+
+    /// Run `steps` in a fresh sandbox of `spec` (blocking); the sandbox is always removed.
+    pub fn run(&self, spec: &Spec, steps: &[Step], env: &[(String, String)]) -> Result<Outcome, Infra> {
+        match &spec.kind {
+            Kind::Docker { .. } => {
+                let d = self.docker()?.clone();
+                self.block_on(docker::run(&d, spec, steps, env))
+            }
+            Kind::Local => self.block_on(local::run(spec, steps, env)),
+        }
+    }
+
+    /// Remove containers left by pipec processes that no longer exist; returns how many.
+    pub fn reap(&self) -> Result<usize, Infra> {
+        let d = self.docker()?.clone();
+        Ok(self.block_on(docker::reap(&d)))
+    }
+
+    /// The image's content id (`sha256:...`), for cache keys: a rebuilt image reruns its verifiers.
+    pub fn image_id(&self, image: &str) -> Result<String, Infra> {
+        let d = self.docker()?.clone();
+        self.block_on(async move { d.inspect_image(image).await.map_err(|e| Infra(format!("image `{image}`: {e}"))).map(|i| i.id.unwrap_or_default()) })
+    }
+}
+
+/// Last `n` characters of a log (where failures are).
+pub fn tail(s: &str, n: usize) -> String {
+    let count = s.chars().count();
+    if count <= n { s.to_string() } else { format!("...{}", s.chars().skip(count - n).collect::<String>()) }
+}
+
+/// The image a `sandbox NAME = docker(image: "...")` declaration names, when it is a literal.
+pub fn declared_image(item: &pipec_compiler::ast::Item) -> Option<String> {
+    use pipec_compiler::ast::{ExprKind, ItemKind, StrPart};
+    let ItemKind::Sandbox(b) = &item.kind else { return None };
+    let ExprKind::Call(callee, args) = &b.value.kind else { return None };
+    if !matches!(&callee.kind, ExprKind::Name(n) if n.name == "docker") {
+        return None;
+    }
+    let arg = args.iter().enumerate().find(|(i, a)| a.name.as_ref().map_or(*i == 0, |n| n.name == "image"))?.1;
+    match &arg.value.kind {
+        ExprKind::Str(parts) => match parts.as_slice() {
+            [StrPart::Text(t)] => Some(t.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
