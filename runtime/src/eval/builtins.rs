@@ -1,11 +1,11 @@
 //! The pure builtins the evaluator calls directly: text helpers, counts and numeric reductions.
 //! Stage builtins (filter, dedup, ...) are executors in `stages/`, not here.
 
-use super::{Result, fail};
+use super::{Result, fail, rules};
 use crate::data::Value;
 use pipec_compiler::source::Span;
 
-const NAMES: &[&str] = &["len", "words", "lower", "contains", "count", "sum", "mean", "std", "max", "min", "discounted", "env"];
+const NAMES: &[&str] = &["len", "words", "lower", "contains", "count", "sum", "mean", "std", "max", "min", "discounted", "env", "exact", "regex", "math_equal", "extract_answer", "json_schema", "filter", "map"];
 
 pub fn lookup(name: &str) -> Option<&'static str> {
     NAMES.iter().copied().find(|n| *n == name)
@@ -26,6 +26,17 @@ pub fn call(name: &str, args: Vec<Value>, span: Span) -> Result<Value> {
         "contains" => {
             let part = second.unwrap_or(Value::Null);
             Ok(Value::Bool(str_arg(name, &first, span)?.contains(str_arg(name, &part, span)?)))
+        }
+        "exact" | "regex" | "math_equal" | "extract_answer" | "json_schema" => {
+            let (a, b) = (str_arg(name, &first, span)?, second.as_ref().map_or(Ok(""), |s| str_arg(name, s, span))?);
+            let r = match name {
+                "exact" => Ok(rules::exact(a, b)),
+                "regex" => rules::regex(a, b),
+                "math_equal" => Ok(rules::math_equal(a, b)),
+                "extract_answer" => Ok(Value::String(rules::extract_answer(a))),
+                _ => rules::json_schema(a, b),
+            };
+            r.or_else(|e| fail(span, e))
         }
         "env" => {
             let var = str_arg(name, &first, span)?;

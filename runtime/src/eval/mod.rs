@@ -4,6 +4,7 @@
 
 mod builtins;
 mod ops;
+mod rules;
 mod verifier;
 
 use crate::data::Value;
@@ -138,6 +139,32 @@ impl<'p> Evaluator<'p> {
         }
     }
 
+    /// Call with evaluated arguments: `filter` and `map` inside an expression take a function;
+    /// everything else takes data.
+    fn apply(&self, f: &Val, args: Vec<Val>, span: Span) -> Result<Value> {
+        if let (Val::Builtin(name @ ("filter" | "map")), [Val::Data(Value::Array(items)), g]) = (f, args.as_slice()) {
+            let mut out = Vec::new();
+            for x in items {
+                let y = self.call(g, vec![x.clone()], span)?;
+                match (*name, y) {
+                    ("map", y) => out.push(y),
+                    (_, Value::Bool(true)) => out.push(x.clone()),
+                    (_, Value::Bool(false)) => {}
+                    (_, other) => return fail(span, format!("the predicate returned {other}, not true or false")),
+                }
+            }
+            return Ok(Value::Array(out));
+        }
+        let mut data = Vec::with_capacity(args.len());
+        for a in args {
+            match a {
+                Val::Data(v) => data.push(v),
+                _ => return fail(span, "a function cannot be passed here"),
+            }
+        }
+        self.call(f, data, span)
+    }
+
     fn value_in(&self, e: &Expr, locals: &mut Locals, module: &str) -> Result<Value> {
         match self.eval(e, locals, module)? {
             Val::Data(v) => Ok(v),
@@ -173,12 +200,12 @@ impl<'p> Evaluator<'p> {
                 let f = self.eval(callee, locals, module)?;
                 let mut values = Vec::with_capacity(args.len());
                 for a in args {
-                    values.push(self.value_in(&a.value, locals, module)?);
+                    values.push(self.eval(&a.value, locals, module)?);
                 }
-                self.call(&f, values, e.span).map(Val::Data)
+                self.apply(&f, values, e.span).map(Val::Data)
             }
             ExprKind::Binary(ast::BinOp::Pipe, lhs, rhs) => {
-                let input = self.value_in(lhs, locals, module)?;
+                let input = self.eval(lhs, locals, module)?;
                 let (callee, args): (&Expr, &[ast::Arg]) = match &rhs.kind {
                     ExprKind::Call(f, a) => (f, a),
                     _ => (rhs, &[]),
@@ -186,9 +213,9 @@ impl<'p> Evaluator<'p> {
                 let f = self.eval(callee, locals, module)?;
                 let mut values = vec![input];
                 for a in args {
-                    values.push(self.value_in(&a.value, locals, module)?);
+                    values.push(self.eval(&a.value, locals, module)?);
                 }
-                self.call(&f, values, e.span).map(Val::Data)
+                self.apply(&f, values, e.span).map(Val::Data)
             }
             ExprKind::Binary(op @ (ast::BinOp::And | ast::BinOp::Or), a, b) => {
                 let left = ops::truthy(&self.value_in(a, locals, module)?, a.span)?;
