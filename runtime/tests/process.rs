@@ -380,3 +380,25 @@ fn a_killed_verification_leaves_no_container() {
     assert_eq!(pipec_containers(), "", "containers left after kill + reap");
     let _ = std::fs::remove_dir_all(&runs);
 }
+
+#[test]
+fn docker_and_local_sandboxes_give_the_same_verdicts() {
+    let outcome = |mode: &str| {
+        let runs = scratch(&format!("backend-{mode}"));
+        let out = pipec(&root(), &["run", "tests/run/docker_verifier.pipe", "-q", "--sandbox", mode, "--runs", runs.to_str().unwrap()]);
+        assert!(out.status.success(), "{mode}: {}", text(&out.stderr));
+        let verdicts = std::fs::read_to_string(run_dir(&text(&out.stdout)).join("outputs/verdicts.jsonl")).unwrap();
+        let _ = std::fs::remove_dir_all(&runs);
+        verdicts
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                let d = &v["verdict"];
+                format!("{} {} {} {} {}", v["id"], d["passed"], d["exit"], d["timed_out"], d["failed_at"])
+            })
+            .collect::<Vec<_>>()
+    };
+    let docker = outcome("docker");
+    assert_eq!(docker.len(), 3, "the hanging attempt is dropped: {docker:?}");
+    assert_eq!(docker, outcome("local"));
+}

@@ -26,6 +26,25 @@ pub enum MessageFormat {
     Json,
 }
 
+/// `--sandbox`: where `docker(...)` sandboxes run.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum SandboxMode {
+    /// Docker when an engine answers, else local subprocesses (said once).
+    Auto,
+    Docker,
+    Local,
+}
+
+impl From<SandboxMode> for crate::sandbox::Mode {
+    fn from(m: SandboxMode) -> Self {
+        match m {
+            SandboxMode::Auto => crate::sandbox::Mode::Auto,
+            SandboxMode::Docker => crate::sandbox::Mode::Docker,
+            SandboxMode::Local => crate::sandbox::Mode::Local,
+        }
+    }
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 pub enum GraphFormat {
     Dot,
@@ -73,6 +92,9 @@ enum Command {
         /// Model nodes at once (connections to endpoints, local model instances).
         #[arg(long, default_value_t = 4)]
         models: usize,
+        /// Where `docker(...)` sandboxes run.
+        #[arg(long, value_enum, default_value = "auto")]
+        sandbox: SandboxMode,
         /// Ignore the cache and run every node.
         #[arg(long)]
         fresh: bool,
@@ -108,6 +130,9 @@ enum Command {
         outputs: PathBuf,
         #[arg(long)]
         fresh: bool,
+        /// Where `docker(...)` sandboxes run.
+        #[arg(long, value_enum, default_value = "auto")]
+        sandbox: SandboxMode,
     },
 }
 
@@ -138,15 +163,15 @@ pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn std::io::Writ
         Command::Check { files, message_format } => check::run(&files, message_format, out, err),
         Command::Fmt { files, check } => fmt::run(&files, check, out, err),
         Command::Graph { file, pipeline, format } => graph::run(&file, pipeline.as_deref(), format, out, err),
-        Command::Run { file, pipeline, jobs, sandboxes, models, fresh, quiet, runs, cache } => {
+        Command::Run { file, pipeline, jobs, sandboxes, models, sandbox, fresh, quiet, runs, cache } => {
             let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
             let limits = crate::scheduler::walker::Limits { sandbox: sandboxes.unwrap_or(jobs).max(1), model: models.max(1), ..crate::scheduler::walker::Limits::with_jobs(jobs) };
-            run::run(&run::Args { file, pipeline, limits, fresh, quiet, runs, cache }, out, err)
+            run::run(&run::Args { file, pipeline, limits, sandbox: sandbox.into(), fresh, quiet, runs, cache }, out, err)
         }
         Command::Explain { run_dir } => explain::run(&run_dir, out, err),
         Command::Sandbox { action: SandboxAction::Build { name } } => sandbox::build(&name, out, err),
         Command::Sandbox { action: SandboxAction::Reap } => sandbox::reap(out, err),
-        Command::Node { plan, node, pipeline, cache, outputs, fresh } => node::run(&node::Args { plan, node, pipeline, cache, outputs, fresh }, out, err),
+        Command::Node { plan, node, pipeline, cache, outputs, fresh, sandbox } => node::run(&node::Args { plan, node, pipeline, cache, outputs, fresh, sandbox: sandbox.into() }, out, err),
     }
 }
 

@@ -17,6 +17,7 @@ pub struct Args {
     pub file: PathBuf,
     pub pipeline: Option<String>,
     pub limits: Limits,
+    pub sandbox: crate::sandbox::Mode,
     pub fresh: bool,
     pub quiet: bool,
     pub runs: PathBuf,
@@ -49,6 +50,7 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let workdir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let opts = RunOptions {
         limits: args.limits.clone(),
+        sandbox: args.sandbox,
         fresh: args.fresh,
         cache_dir: args.cache.clone().unwrap_or_else(|| args.runs.join(".cache")),
         runs_dir: args.runs.clone(),

@@ -17,7 +17,7 @@ pub fn build(name: &str, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
 }
 
 pub fn reap(out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    match crate::sandbox::Client::new().map_err(crate::sandbox::Infra).and_then(|c| c.reap()) {
+    match crate::sandbox::Client::new(crate::sandbox::Mode::Docker).map_err(crate::sandbox::Infra).and_then(|c| c.reap()) {
         Ok(n) => {
             let _ = writeln!(out, "removed {n} leftover container(s)");
             0

@@ -63,11 +63,23 @@ pub struct Outcome {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Infra(pub String);
 
+/// Which backend `docker(...)` sandboxes use (`--sandbox`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Docker when an engine answers; otherwise local subprocesses, said once.
+    Auto,
+    Docker,
+    Local,
+}
+
 /// Runs steps in sandboxes; owns the Docker connection and an async runtime for it, so blocking
 /// callers (executors on worker threads) can use it.
 pub struct Client {
     runtime: Option<tokio::runtime::Runtime>,
     docker: OnceLock<Result<bollard::Docker, String>>,
+    mode: Mode,
+    /// Set once `auto` has fallen back to local subprocesses.
+    fell_back: std::sync::atomic::AtomicBool,
 }
 
 impl Drop for Client {
@@ -86,9 +98,26 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
-    pub fn new() -> Result<Client, String> {
+    pub fn new(mode: Mode) -> Result<Client, String> {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| e.to_string())?;
-        Ok(Client { runtime: Some(runtime), docker: OnceLock::new() })
+        Ok(Client { runtime: Some(runtime), docker: OnceLock::new(), mode, fell_back: Default::default() })
+    }
+
+    /// Whether `docker(...)` sandboxes run as local subprocesses here.
+    fn docker_as_local(&self) -> bool {
+        match self.mode {
+            Mode::Local => true,
+            Mode::Docker => false,
+            Mode::Auto => match self.docker() {
+                Ok(_) => false,
+                Err(Infra(why)) => {
+                    if !self.fell_back.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                        eprintln!("note: {why}; sandboxes run as local subprocesses (--sandbox docker to require the engine)");
+                    }
+                    true
+                }
+            },
+        }
     }
 
     fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
@@ -110,11 +139,11 @@ impl Client {
     /// Run `steps` in a fresh sandbox of `spec` (blocking); the sandbox is always removed.
     pub fn run(&self, spec: &Spec, steps: &[Step], env: &[(String, String)]) -> Result<Outcome, Infra> {
         match &spec.kind {
-            Kind::Docker { .. } => {
+            Kind::Docker { .. } if !self.docker_as_local() => {
                 let d = self.docker()?.clone();
                 self.block_on(docker::run(&d, spec, steps, env))
             }
-            Kind::Local => self.block_on(local::run(spec, steps, env)),
+            _ => self.block_on(local::run(spec, steps, env)),
         }
     }
 
@@ -124,8 +153,12 @@ impl Client {
         Ok(self.block_on(docker::reap(&d)))
     }
 
-    /// The image's content id (`sha256:...`), for cache keys: a rebuilt image reruns its verifiers.
+    /// The image's content id (`sha256:...`), for cache keys: a rebuilt image reruns its verifiers
+/// (and switching to local subprocesses does too).
     pub fn image_id(&self, image: &str) -> Result<String, Infra> {
+        if self.docker_as_local() {
+            return Ok("local subprocess".into());
+        }
         let d = self.docker()?.clone();
         self.block_on(async move { d.inspect_image(image).await.map_err(|e| Infra(format!("image `{image}`: {e}"))).map(|i| i.id.unwrap_or_default()) })
     }

@@ -21,6 +21,7 @@ use std::time::Instant;
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     pub limits: Limits,
+    pub sandbox: crate::sandbox::Mode,
     pub fresh: bool,
     pub runs_dir: PathBuf,
     pub cache_dir: PathBuf,
@@ -109,7 +110,7 @@ fn open_run(plan: Arc<Plan>, pipeline: &str, opts: &RunOptions, observer: Arc<dy
     let pi = plan.pipelines.iter().position(|p| p.name == pipeline).ok_or_else(|| format!("no pipeline named `{pipeline}`"))?;
     let run_dir = create_run_dir(&opts.runs_dir, pipeline, &clock::stamp()).map_err(|e| format!("cannot create a run folder in {}: {e}", opts.runs_dir.display()))?;
     let run_name = run_dir.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    let sandbox = Arc::new(crate::sandbox::Client::new()?);
+    let sandbox = Arc::new(crate::sandbox::Client::new(opts.sandbox)?);
     let env = RunEnv { workdir: opts.workdir.clone(), outputs: run_dir.join("outputs"), scratch: run_dir.join(".tmp"), sandbox };
     let io = |e: std::io::Error| format!("cannot write into {}: {e}", run_dir.display());
     let plan_json = plan.to_json();
