@@ -58,7 +58,9 @@ fn run_one(args: &Args) -> Result<serde_json::Value, String> {
         input_keys.insert(id.clone(), key.clone());
     }
     let fail = |e: NodeError| format!("{}:{}:{}: node `{}` failed: {}", node.location.file, node.location.line, node.location.column, node.id, e.message());
-    let done = compute(&plan, node, &NodeInputs { values: &values, keys: &input_keys }, &Place { env: &env, store: &store, fresh: args.fresh, run_name: "pipec node" }, &|| false).map_err(fail)?;
+    let done = compute(&plan, node, &NodeInputs { values: &values, keys: &input_keys }, &Place { env: &env, store: &store, fresh: args.fresh, run_name: "pipec node" }, &|| false);
+    env.sandbox.close();
+    let done = done.map_err(fail)?;
     let files = materialize(&plan, node, &done.value, &env).map_err(fail)?;
     Ok(serde_json::json!({
         "node": node.id,

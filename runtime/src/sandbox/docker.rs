@@ -1,7 +1,9 @@
-//! The Docker backend through bollard: one container per verification, created with the spec's
-//! limits (memory, cpus, pids, network off unless asked, the `pipec` label and our pid), files
-//! copied in as tar, commands run with `exec` under a timeout, the container force-removed on
-//! every path. `reap` removes containers left by pipec processes that no longer exist.
+//! The Docker backend through bollard: containers created with the spec's limits (memory, cpus,
+//! pids, network off unless asked, the `pipec` label and our pid), files copied in as tar,
+//! commands run with `exec` under a timeout. A warm container is reused for the next verification
+//! of the same spec after a reset (every process but init killed, /work and /tmp emptied, copy
+//! targets removed); one that timed out, was OOM-killed or fails its reset is removed instead.
+//! `reap` removes containers left by pipec processes that no longer exist.
 
 use super::{Infra, Kind, LABEL, Outcome, Spec, Step};
 use bollard::Docker;
@@ -12,10 +14,54 @@ use futures_util::StreamExt;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-pub async fn run(d: &Docker, spec: &Spec, steps: &[Step], env: &[(String, String)]) -> Result<Outcome, Infra> {
-    let id = create(d, spec).await?;
+/// Idle warm containers by spec.
+#[derive(Default)]
+pub struct Pool {
+    idle: std::sync::Mutex<HashMap<String, Vec<String>>>,
+    /// `PIPEC_SANDBOX_POOL=0` turns reuse off (a fresh container per verification), for comparison.
+    disabled: bool,
+}
+
+impl Pool {
+    pub fn new() -> Pool {
+        Pool { disabled: std::env::var("PIPEC_SANDBOX_POOL").is_ok_and(|v| v == "0"), ..Default::default() }
+    }
+
+    fn take(&self, key: &str) -> Option<String> {
+        self.idle.lock().ok()?.get_mut(key)?.pop()
+    }
+
+    fn put(&self, key: String, id: String) {
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.entry(key).or_default().push(id);
+        }
+    }
+
+    /// Remove every idle container (at the end of a run).
+    pub async fn drain(&self, d: &Docker) {
+        let ids: Vec<String> = self.idle.lock().map(|mut m| m.drain().flat_map(|(_, v)| v).collect()).unwrap_or_default();
+        for id in ids {
+            remove(d, &id).await;
+        }
+    }
+}
+
+fn pool_key(spec: &Spec) -> String {
+    format!("{:?}|{}", spec.kind, spec.memory_bytes)
+}
+
+pub async fn run(d: &Docker, pool: &Pool, spec: &Spec, steps: &[Step], env: &[(String, String)]) -> Result<Outcome, Infra> {
+    let id = match pool.take(&pool_key(spec)) {
+        Some(id) => id,
+        None => create(d, spec).await?,
+    };
     let result = tokio::time::timeout(Duration::from_millis(spec.timeout_ms), run_steps(d, &id, steps, env)).await;
-    remove(d, &id).await;
+    let healthy = matches!(&result, Ok(Ok(o)) if !o.timed_out && o.exit != 137);
+    if healthy && !pool.disabled && reset(d, &id, steps, env).await {
+        pool.put(pool_key(spec), id);
+    } else {
+        remove(d, &id).await;
+    }
     match result {
         Ok(r) => r,
         Err(_) => Ok(Outcome { exit: 137, timed_out: true, duration_ms: spec.timeout_ms, step: steps.len().saturating_sub(1), stderr: format!("the sandbox's timeout of {} ms passed", spec.timeout_ms), ..Outcome::default() }),
@@ -66,6 +112,19 @@ pub async fn reap(d: &Docker) -> usize {
     removed
 }
 
+/// Make a used container like new: kill every process but init, empty /work and /tmp, remove
+/// what was copied in. Returns whether it worked.
+async fn reset(d: &Docker, id: &str, steps: &[Step], env: &[(String, String)]) -> bool {
+    let mut dirs = vec!["/work".to_string()];
+    dirs.extend(steps.iter().filter_map(|s| match s {
+        Step::Copy { to, .. } => Some(to.clone()),
+        _ => None,
+    }));
+    let quoted: Vec<String> = dirs.iter().map(|d| format!("'{}'", d.replace('\'', ""))).collect();
+    let cmd = format!("kill -9 -1 2>/dev/null; rm -rf {} /tmp/* /tmp/.[!.]* 2>/dev/null; mkdir -p /work", quoted.join(" "));
+    matches!(exec_argv(d, id, vec!["sh".into(), "-c".into(), cmd], "/", 10_000, env).await, Ok(o) if o.exit == 0)
+}
+
 async fn run_steps(d: &Docker, id: &str, steps: &[Step], env: &[(String, String)]) -> Result<Outcome, Infra> {
     let mut last = Outcome::default();
     for (i, step) in steps.iter().enumerate() {
@@ -112,8 +171,12 @@ async fn upload(d: &Docker, id: &str, to: &str, files: &[(String, Vec<u8>)]) -> 
 /// Run one shell command with a hard timeout (`timeout -s KILL` inside, a deadline outside).
 async fn exec(d: &Docker, id: &str, cmd: &str, at: &str, timeout_ms: u64, env: &[(String, String)]) -> Result<Outcome, Infra> {
     let secs = timeout_ms.div_ceil(1000).max(1).to_string();
+    exec_argv(d, id, vec!["timeout".to_string(), "-s".into(), "KILL".into(), secs, "sh".into(), "-c".into(), cmd.to_string()], at, timeout_ms, env).await
+}
+
+async fn exec_argv(d: &Docker, id: &str, argv: Vec<String>, at: &str, timeout_ms: u64, env: &[(String, String)]) -> Result<Outcome, Infra> {
     let opts = CreateExecOptions {
-        cmd: Some(vec!["timeout".to_string(), "-s".into(), "KILL".into(), secs, "sh".into(), "-c".into(), cmd.to_string()]),
+        cmd: Some(argv),
         env: Some(env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
         working_dir: Some(at.to_string()),
         attach_stdout: Some(true),

@@ -80,6 +80,7 @@ pub struct Client {
     mode: Mode,
     /// Set once `auto` has fallen back to local subprocesses.
     fell_back: std::sync::atomic::AtomicBool,
+    pool: docker::Pool,
 }
 
 impl Drop for Client {
@@ -100,7 +101,7 @@ impl std::fmt::Debug for Client {
 impl Client {
     pub fn new(mode: Mode) -> Result<Client, String> {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| e.to_string())?;
-        Ok(Client { runtime: Some(runtime), docker: OnceLock::new(), mode, fell_back: Default::default() })
+        Ok(Client { runtime: Some(runtime), docker: OnceLock::new(), mode, fell_back: Default::default(), pool: docker::Pool::new() })
     }
 
     /// Whether `docker(...)` sandboxes run as local subprocesses here.
@@ -141,9 +142,17 @@ impl Client {
         match &spec.kind {
             Kind::Docker { .. } if !self.docker_as_local() => {
                 let d = self.docker()?.clone();
-                self.block_on(docker::run(&d, spec, steps, env))
+                self.block_on(docker::run(&d, &self.pool, spec, steps, env))
             }
             _ => self.block_on(local::run(spec, steps, env)),
+        }
+    }
+
+    /// Remove the warm containers this client keeps (call when the run is over).
+    pub fn close(&self) {
+        if let Some(Ok(d)) = self.docker.get() {
+            let d = d.clone();
+            self.block_on(async move { self.pool.drain(&d).await });
         }
     }
 

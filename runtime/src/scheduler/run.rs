@@ -80,6 +80,7 @@ pub fn run_pipeline(plan: Arc<Plan>, pipeline: &str, opts: &RunOptions, observer
     // A timed-out node may still be computing: it must not record anything from now on.
     shared.closed.store(true, std::sync::atomic::Ordering::SeqCst);
     runtime.shutdown_background();
+    shared.env.sandbox.close();
     let Collected { nodes, failures, metrics, inputs } = collect(&shared, &order, ended);
     let run_dir = shared.env.outputs.parent().unwrap_or(Path::new(".")).to_path_buf();
     let manifest = Manifest {
