@@ -108,7 +108,8 @@ fn expect(rel: &str, actual: &str) {
 /// A fixture's transcript: exit code, what pipec printed, then every output file and the metrics.
 fn transcript(fixture: &str) -> String {
     let runs = scratch("fixture");
-    let out = pipec(&root(), &["run", fixture, "--runs", runs.to_str().unwrap(), "--quiet"]);
+    // `--sandbox docker`: a hostile fixture must never fall back to the host.
+    let out = pipec(&root(), &["run", fixture, "--runs", runs.to_str().unwrap(), "--quiet", "--sandbox", "docker"]);
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     let mut t = format!("exit: {}\n--- stderr\n{}\n--- stdout\n{}\n", out.status.code().unwrap_or(-1), normalise(&stderr, &runs), normalise(&stdout, &runs));
     if stdout.contains("run folder") {
@@ -355,29 +356,31 @@ fn every_node_runs_alone_from_the_serialised_plan_and_the_cache() {
     let _ = std::fs::remove_dir_all(&runs);
 }
 
-fn pipec_containers() -> String {
-    let out = Command::new("docker").args(["ps", "-a", "-q", "--filter", "label=pipec"]).output().expect("docker runs");
+/// Containers made by the pipec process `pid` (other tests run pipec at the same time).
+fn pipec_containers(pid: u32) -> String {
+    let out = Command::new("docker").args(["ps", "-a", "-q", "--filter", &format!("label=pipec.pid={pid}")]).output().expect("docker runs");
     text(&out.stdout).trim().to_string()
 }
 
 #[test]
 fn a_killed_verification_leaves_no_container() {
     let runs = scratch("docker-kill");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pipec")).args(["run", "tests/run/docker_verifier.pipe", "-q", "--runs", runs.to_str().unwrap()]).current_dir(root()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pipec")).args(["run", "tests/run/docker_verifier.pipe", "-q", "--sandbox", "docker", "--runs", runs.to_str().unwrap()]).current_dir(root()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let pid = child.id();
     let started = std::time::Instant::now();
-    while pipec_containers().is_empty() && started.elapsed() < std::time::Duration::from_secs(30) {
+    while pipec_containers(pid).is_empty() && started.elapsed() < std::time::Duration::from_secs(30) {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    assert!(!pipec_containers().is_empty(), "a verification container should be running");
+    assert!(!pipec_containers(pid).is_empty(), "a verification container should be running");
     child.kill().unwrap();
     child.wait().unwrap();
     let reap = pipec(&root(), &["sandbox", "reap"]);
     assert!(reap.status.success(), "{}", text(&reap.stderr));
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !pipec_containers().is_empty() && std::time::Instant::now() < deadline {
+    while !pipec_containers(pid).is_empty() && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    assert_eq!(pipec_containers(), "", "containers left after kill + reap");
+    assert_eq!(pipec_containers(pid), "", "containers left after kill + reap");
     let _ = std::fs::remove_dir_all(&runs);
 }
 

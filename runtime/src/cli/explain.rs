@@ -26,8 +26,12 @@ pub fn run(dir: &Path, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     }
 }
 
+/// The nodes a run folder's event log says finished; `None` when it is not a run folder.
 fn events(dir: &Path) -> Option<Vec<NodeRecord>> {
-    let text = std::fs::read_to_string(dir.join("logs/events.jsonl")).ok()?;
+    if !dir.is_dir() {
+        return None;
+    }
+    let text = std::fs::read_to_string(dir.join("logs/events.jsonl")).unwrap_or_default();
     Some(text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect())
 }
 

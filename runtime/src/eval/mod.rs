@@ -84,6 +84,11 @@ impl<'p> Evaluator<'p> {
         Evaluator { plan, module: node.module.clone(), names, inline, memo: RefCell::new(HashMap::new()), sandbox: None }
     }
 
+    /// An independent evaluator for the same node (its own memo), for another worker thread.
+    pub fn fork(&self) -> Evaluator<'p> {
+        Evaluator { plan: self.plan, module: self.module.clone(), names: self.names.clone(), inline: self.inline.clone(), memo: RefCell::new(HashMap::new()), sandbox: self.sandbox.clone() }
+    }
+
     /// Let verifiers called by this node's expressions run sandboxes; `copy` paths are relative
     /// to `base`.
     pub fn with_sandbox(mut self, client: Arc<crate::sandbox::Client>, base: std::path::PathBuf) -> Self {

@@ -130,12 +130,14 @@ async fn run_steps(d: &Docker, id: &str, steps: &[Step], env: &[(String, String)
     for (i, step) in steps.iter().enumerate() {
         last = match step {
             Step::Copy { files, to } => {
-                exec(d, id, &format!("mkdir -p '{to}'"), "/", 30_000, env).await?;
-                upload(d, id, to, files).await?;
+                // Paths inside the archive carry the target folder, so no `mkdir` exec is needed.
+                let prefix = to.trim_matches('/');
+                let rooted: Vec<(String, Vec<u8>)> = files.iter().map(|(p, b)| (format!("{prefix}/{p}"), b.clone())).collect();
+                upload(d, id, "/", &rooted).await?;
                 continue;
             }
             Step::Apply { patch, at } => {
-                upload(d, id, "/tmp", &[("pipec.patch".into(), patch.as_bytes().to_vec())]).await?;
+                upload(d, id, "/", &[("tmp/pipec.patch".into(), patch.as_bytes().to_vec())]).await?;
                 let mut o = exec(d, id, "patch -p1 -i /tmp/pipec.patch", at, 60_000, env).await?;
                 if o.exit != 0 {
                     o.failed_at = Some("apply");

@@ -1,6 +1,7 @@
 //! The local backend: each verification in a fresh temporary folder (container paths are mapped
 //! under it), the command under `sh -c` with a cleared environment, an address-space limit and a
-//! timeout after which its whole process group is killed.
+//! timeout after which its whole process group is killed. It is not a security boundary: there is
+//! no pids limit (root ignores RLIMIT_NPROC) and no network isolation; use Docker for untrusted code.
 
 use super::{Infra, Outcome, Spec, Step};
 use std::path::{Path, PathBuf};

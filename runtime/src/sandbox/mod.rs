@@ -113,7 +113,7 @@ impl Client {
                 Ok(_) => false,
                 Err(Infra(why)) => {
                     if !self.fell_back.swap(true, std::sync::atomic::Ordering::SeqCst) {
-                        eprintln!("note: {why}; sandboxes run as local subprocesses (--sandbox docker to require the engine)");
+                        eprintln!("note: {why}; sandboxes run as local subprocesses, without pids or network isolation (--sandbox docker to require the engine)");
                     }
                     true
                 }

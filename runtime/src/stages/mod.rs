@@ -30,6 +30,8 @@ pub struct RunEnv {
     pub scratch: PathBuf,
     /// Where verifiers run their commands.
     pub sandbox: Arc<crate::sandbox::Client>,
+    /// How many verifications one `verify` node may run at once.
+    pub sandbox_slots: usize,
 }
 
 /// Why a node failed.
