@@ -402,6 +402,6 @@ fn docker_and_local_sandboxes_give_the_same_verdicts() {
             .collect::<Vec<_>>()
     };
     let docker = outcome("docker");
-    assert_eq!(docker.len(), 3, "the hanging attempt is dropped: {docker:?}");
+    assert_eq!(docker.len(), 4, "the hanging attempt is dropped: {docker:?}");
     assert_eq!(docker, outcome("local"));
 }

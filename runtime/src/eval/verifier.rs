@@ -46,6 +46,11 @@ fn sandboxed(ev: &Evaluator, clauses: &[VerifierClause], locals: &mut Locals, mo
         }
     }
     let Some(spec) = spec else { return fail(span, "this verifier declares no `in SANDBOX { ... }` block") };
+    // An empty patch is its own outcome, decided without a sandbox.
+    if steps.iter().any(|s| matches!(s, Step::Apply { patch, .. } if patch.trim().is_empty())) {
+        let o = Outcome { exit: 1, stderr: "the patch is empty".into(), failed_at: Some("empty_patch"), ..Outcome::default() };
+        return Ok(verdict(false, &o, false));
+    }
     let env = sandbox::deterministic_env(0);
     let (mut timeout_retries, mut infra_retries) = (0, 0);
     loop {

@@ -169,7 +169,12 @@ impl Client {
             return Ok("local subprocess".into());
         }
         let d = self.docker()?.clone();
-        self.block_on(async move { d.inspect_image(image).await.map_err(|e| Infra(format!("image `{image}`: {e}"))).map(|i| i.id.unwrap_or_default()) })
+        self.block_on(async move {
+            d.inspect_image(image).await.map(|i| i.id.unwrap_or_default()).map_err(|e| match image.strip_prefix("pipec/") {
+                Some(name) if e.to_string().contains("404") => Infra(format!("image `{image}` is not on this Docker engine; build it with `pipec sandbox build {name}`")),
+                _ => Infra(format!("image `{image}`: {e}")),
+            })
+        })
     }
 }
 

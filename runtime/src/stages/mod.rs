@@ -2,6 +2,7 @@
 //! builtin, looked up by name; the scheduler decides when they run, never what they do.
 
 mod batches;
+mod certify;
 mod dedup;
 mod io;
 mod records;
@@ -73,6 +74,7 @@ pub fn executor(builtin: &str) -> Option<Exec> {
         "dedup" => dedup::dedup,
         "batches" => batches::batches,
         "verify" => verify::verify,
+        "certify" => certify::certify,
         _ => return None,
     })
 }
