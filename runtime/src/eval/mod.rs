@@ -62,6 +62,8 @@ pub struct Evaluator<'p> {
     memo: RefCell<HashMap<String, Value>>,
     /// Where verifiers run their sandboxes, and the folder their `copy` paths are relative to.
     sandbox: Option<(Arc<crate::sandbox::Client>, std::path::PathBuf)>,
+    /// Full output of each sandboxed verification since the last `take_logs`.
+    logs: RefCell<Vec<String>>,
 }
 
 impl<'p> Evaluator<'p> {
@@ -81,12 +83,18 @@ impl<'p> Evaluator<'p> {
                 }
             }
         }
-        Evaluator { plan, module: node.module.clone(), names, inline, memo: RefCell::new(HashMap::new()), sandbox: None }
+        Evaluator { plan, module: node.module.clone(), names, inline, memo: RefCell::new(HashMap::new()), sandbox: None, logs: RefCell::new(Vec::new()) }
     }
 
     /// An independent evaluator for the same node (its own memo), for another worker thread.
     pub fn fork(&self) -> Evaluator<'p> {
-        Evaluator { plan: self.plan, module: self.module.clone(), names: self.names.clone(), inline: self.inline.clone(), memo: RefCell::new(HashMap::new()), sandbox: self.sandbox.clone() }
+        Evaluator { plan: self.plan, module: self.module.clone(), names: self.names.clone(), inline: self.inline.clone(), memo: RefCell::new(HashMap::new()), sandbox: self.sandbox.clone(), logs: RefCell::new(Vec::new()) }
+    }
+
+    /// The full output of the sandboxed verifications run since the last call (verdicts keep
+    /// only its tail).
+    pub fn take_logs(&self) -> Vec<String> {
+        std::mem::take(&mut *self.logs.borrow_mut())
     }
 
     /// Let verifiers called by this node's expressions run sandboxes; `copy` paths are relative

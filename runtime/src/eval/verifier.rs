@@ -54,7 +54,11 @@ fn sandboxed(ev: &Evaluator, clauses: &[VerifierClause], locals: &mut Locals, mo
     let env = sandbox::deterministic_env(0);
     let (mut timeout_retries, mut infra_retries) = (0, 0);
     loop {
-        match client.run(&spec, &steps, &env) {
+        let result = client.run(&spec, &steps, &env);
+        if let Ok(o) = &result {
+            ev.logs.borrow_mut().push(format!("{}{}", o.stdout, o.stderr));
+        }
+        match result {
             Ok(o) if o.timed_out => match decide(on_timeout, &mut timeout_retries) {
                 Decision::Retry => continue,
                 Decision::Verdict(p) => return Ok(verdict(p, &o, false)),

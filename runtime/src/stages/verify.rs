@@ -1,11 +1,15 @@
 //! `verify`: run a verifier on every record and add its `verdict`; records whose verifier said
 //! `drop` (for a timeout or an infrastructure error) are removed. Records are verified by up to
-//! `sandbox_slots` workers at once, each with its own evaluator; output order is input order.
+//! `sandbox_slots` workers at once, each with its own evaluator; output order is input order. The
+//! full output of record i's sandboxed runs goes to `logs/<node>/<i>.log` in the run folder.
 
 use super::{Ctx, Output, StageError, items};
 use crate::data::Value;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// One record's verification: its verdict (or error) and the full output of its sandbox runs.
+type Done = (Result<Value, StageError>, Vec<String>);
 
 pub fn verify(ctx: &Ctx) -> Output {
     let rows = ctx.rows("input")?;
@@ -13,7 +17,7 @@ pub fn verify(ctx: &Ctx) -> Output {
     let (_, span) = ctx.required_function("check")?;
     let check_expr = ctx.node.args.get("check");
     let next = AtomicUsize::new(0);
-    let verdicts: Mutex<Vec<Option<Result<Value, StageError>>>> = Mutex::new((0..rows.len()).map(|_| None).collect());
+    let verdicts: Mutex<Vec<Option<Done>>> = Mutex::new((0..rows.len()).map(|_| None).collect());
     let workers = ctx.env.sandbox_slots.clamp(1, rows.len().max(1));
     let evals: Vec<_> = (0..workers).map(|_| ctx.eval.fork()).collect();
     std::thread::scope(|s| {
@@ -34,15 +38,20 @@ pub fn verify(ctx: &Ctx) -> Output {
                         Err(e) => Err(StageError::Eval(e.clone())),
                     };
                     if let Ok(mut all) = verdicts.lock() {
-                        all[i] = Some(v);
+                        all[i] = Some((v, eval.take_logs()));
                     }
                 }
             });
         }
     });
     let mut out = Vec::new();
-    for (row, verdict) in rows.iter().zip(verdicts.into_inner().unwrap_or_default()) {
-        let verdict = verdict.ok_or_else(|| StageError::Message("a verification did not finish".into()))??;
+    let log_dir = ctx.env.outputs.parent().map(|run| run.join("logs").join(ctx.node.id.replace(['#', '/', '[', ']', ','], "_")));
+    for (i, (row, done)) in rows.iter().zip(verdicts.into_inner().unwrap_or_default()).enumerate() {
+        let (verdict, logs) = done.ok_or_else(|| StageError::Message("a verification did not finish".into()))?;
+        if let (Some(dir), false) = (&log_dir, logs.is_empty()) {
+            let _ = crate::data::atomic::write_bytes(&dir.join(format!("{i}.log")), &ctx.env.scratch, logs.join("\n--- retry ---\n").as_bytes());
+        }
+        let verdict = verdict?;
         if verdict.get("dropped").and_then(Value::as_bool) == Some(true) {
             continue;
         }
