@@ -405,3 +405,14 @@ fn docker_and_local_sandboxes_give_the_same_verdicts() {
     assert_eq!(docker.len(), 4, "the hanging attempt is dropped: {docker:?}");
     assert_eq!(docker, outcome("local"));
 }
+
+#[test]
+fn humaneval_gold_patches_pass_and_wrong_ones_fail_in_docker() {
+    let runs = scratch("humaneval");
+    let out = pipec(&root(), &["run", "examples/humaneval_verify.pipe", "-q", "--sandbox", "docker", "--runs", runs.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let metrics = std::fs::read_to_string(run_dir(&text(&out.stdout)).join("metrics.jsonl")).unwrap();
+    let values: Vec<i64> = metrics.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["value"].as_i64().unwrap()).collect();
+    assert_eq!(values, [5, 0], "5 gold patches pass, 0 wrong ones do:\n{metrics}");
+    let _ = std::fs::remove_dir_all(&runs);
+}
