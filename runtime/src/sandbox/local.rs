@@ -81,8 +81,10 @@ async fn exec(root: &Path, cmd: &str, at: &str, timeout_ms: u64, spec: &Spec, en
         }),
         Ok(Err(e)) => Err(Infra(format!("lost the command: {e}"))),
         Err(_) => {
-            if let Some(p) = pid {
-                let _ = std::process::Command::new("kill").args(["-KILL", &format!("-{p}")]).status();
+            // The whole process group. `--` matters: procps-ng reads `kill -KILL -12345` as
+            // kill(-1, SIGKILL) — every process on the machine.
+            if let Some(p) = pid.filter(|p| *p > 1) {
+                let _ = std::process::Command::new("kill").args(["-s", "KILL", "--", &format!("-{p}")]).status();
             }
             Ok(Outcome { exit: 137, timed_out: true, duration_ms: timeout_ms, stderr: format!("killed after {timeout_ms} ms"), ..Outcome::default() })
         }
