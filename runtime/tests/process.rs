@@ -416,3 +416,21 @@ fn humaneval_gold_patches_pass_and_wrong_ones_fail_in_docker() {
     assert_eq!(values, [5, 0], "5 gold patches pass, 0 wrong ones do:\n{metrics}");
     let _ = std::fs::remove_dir_all(&runs);
 }
+
+#[test]
+fn ctrl_c_mid_verification_removes_the_containers_itself() {
+    let runs = scratch("docker-int");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pipec")).args(["run", "tests/run/docker_verifier.pipe", "-q", "--sandbox", "docker", "--runs", runs.to_str().unwrap()]).current_dir(root()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let pid = child.id();
+    let started = std::time::Instant::now();
+    while pipec_containers(pid).is_empty() && started.elapsed() < std::time::Duration::from_secs(30) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(!pipec_containers(pid).is_empty(), "a verification container should be running");
+    // A positive pid: only that process gets SIGINT.
+    assert!(Command::new("kill").args(["-s", "INT", &pid.to_string()]).status().unwrap().success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert_eq!(pipec_containers(pid), "", "pipec left containers after Ctrl-C");
+    let _ = std::fs::remove_dir_all(&runs);
+}

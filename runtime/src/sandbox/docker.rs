@@ -95,15 +95,15 @@ async fn remove(d: &Docker, id: &str) {
     let _ = d.remove_container(id, Some(RemoveContainerOptions { force: true, v: true, ..Default::default() })).await;
 }
 
-/// Remove containers labelled by pipec processes that are gone (killed runs leave them); returns
-/// how many were removed.
-pub async fn reap(d: &Docker) -> usize {
+/// Remove containers labelled by pipec processes that are gone (killed runs leave them), and ours
+/// too when `ours`; returns how many were removed.
+pub async fn reap(d: &Docker, ours: bool) -> usize {
     let filters = HashMap::from([("label".to_string(), vec![LABEL.to_string()])]);
     let Ok(list) = d.list_containers(Some(ListContainersOptions { all: true, filters: Some(filters), ..Default::default() })).await else { return 0 };
     let mut removed = 0;
     for c in list {
         let pid = c.labels.as_ref().and_then(|l| l.get(&format!("{LABEL}.pid"))).and_then(|p| p.parse::<u32>().ok());
-        let alive = pid.is_some_and(|p| p == std::process::id() || std::path::Path::new(&format!("/proc/{p}")).exists());
+        let alive = pid.is_some_and(|p| if p == std::process::id() { !ours } else { std::path::Path::new(&format!("/proc/{p}")).exists() });
         if let (false, Some(id)) = (alive, c.id) {
             remove(d, &id).await;
             removed += 1;

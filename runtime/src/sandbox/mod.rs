@@ -81,6 +81,8 @@ pub struct Client {
     /// Set once `auto` has fallen back to local subprocesses.
     fell_back: std::sync::atomic::AtomicBool,
     pool: docker::Pool,
+    /// Set by `abort`: no new sandbox starts.
+    aborted: std::sync::atomic::AtomicBool,
 }
 
 impl Drop for Client {
@@ -101,7 +103,7 @@ impl std::fmt::Debug for Client {
 impl Client {
     pub fn new(mode: Mode) -> Result<Client, String> {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| e.to_string())?;
-        Ok(Client { runtime: Some(runtime), docker: OnceLock::new(), mode, fell_back: Default::default(), pool: docker::Pool::new() })
+        Ok(Client { runtime: Some(runtime), docker: OnceLock::new(), mode, fell_back: Default::default(), pool: docker::Pool::new(), aborted: Default::default() })
     }
 
     /// Whether `docker(...)` sandboxes run as local subprocesses here.
@@ -131,7 +133,7 @@ impl Client {
             self.block_on(async { tokio::time::timeout(std::time::Duration::from_secs(5), d.ping()).await })
                 .map_err(|_| "the Docker engine did not answer within 5 s".to_string())?
                 .map_err(|e| format!("the Docker engine did not answer: {e}"))?;
-            self.block_on(docker::reap(&d));
+            self.block_on(docker::reap(&d, false));
             Ok(d)
         });
         d.as_ref().map_err(|e| Infra(e.clone()))
@@ -139,6 +141,9 @@ impl Client {
 
     /// Run `steps` in a fresh sandbox of `spec` (blocking); the sandbox is always removed.
     pub fn run(&self, spec: &Spec, steps: &[Step], env: &[(String, String)]) -> Result<Outcome, Infra> {
+        if self.aborted.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(Infra("interrupted".into()));
+        }
         match &spec.kind {
             Kind::Docker { .. } if !self.docker_as_local() => {
                 let d = self.docker()?.clone();
@@ -156,10 +161,24 @@ impl Client {
         }
     }
 
+    /// Remove every container this process made, busy or idle, and refuse to make more (on
+    /// Ctrl-C). A second sweep catches containers whose creation was already in flight.
+    pub fn abort(&self) {
+        self.aborted.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(Ok(d)) = self.docker.get() {
+            let d = d.clone();
+            self.block_on(async move {
+                docker::reap(&d, true).await;
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                docker::reap(&d, true).await;
+            });
+        }
+    }
+
     /// Remove containers left by pipec processes that no longer exist; returns how many.
     pub fn reap(&self) -> Result<usize, Infra> {
         let d = self.docker()?.clone();
-        Ok(self.block_on(docker::reap(&d)))
+        Ok(self.block_on(docker::reap(&d, false)))
     }
 
     /// The image's content id (`sha256:...`), for cache keys: a rebuilt image reruns its verifiers

@@ -72,11 +72,24 @@ pub fn run_pipeline(plan: Arc<Plan>, pipeline: &str, opts: &RunOptions, observer
     let shared = open_run(plan.clone(), pipeline, opts, observer)?;
     let p = &plan.pipelines[shared.pipeline];
     let order = p.order();
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).max_blocking_threads(opts.limits.total()).enable_time().build().map_err(|e| e.to_string())?;
-    let ended = runtime.block_on(walk(&p.graph, &order, &opts.limits, |i, attempt| {
-        let shared = shared.clone();
-        async move { tokio::task::spawn_blocking(move || run_node(&shared, i, attempt)).await.unwrap_or_else(|e| Err(NodeError::Panicked(e.to_string()))) }
-    }));
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).max_blocking_threads(opts.limits.total()).enable_time().enable_io().build().map_err(|e| e.to_string())?;
+    let walked = runtime.block_on(async {
+        let all = walk(&p.graph, &order, &opts.limits, |i, attempt| {
+            let shared = shared.clone();
+            async move { tokio::task::spawn_blocking(move || run_node(&shared, i, attempt)).await.unwrap_or_else(|e| Err(NodeError::Panicked(e.to_string()))) }
+        });
+        tokio::select! {
+            ended = all => Some(ended),
+            _ = tokio::signal::ctrl_c() => None,
+        }
+    });
+    let Some(ended) = walked else {
+        // Ctrl-C: no container outlives us; finished nodes are cached, so the next run resumes.
+        shared.closed.store(true, std::sync::atomic::Ordering::SeqCst);
+        shared.env.sandbox.abort();
+        eprintln!("interrupted: sandboxes removed; finished nodes are cached, run again to resume");
+        std::process::exit(130);
+    };
     // A timed-out node may still be computing: it must not record anything from now on.
     shared.closed.store(true, std::sync::atomic::Ordering::SeqCst);
     runtime.shutdown_background();
