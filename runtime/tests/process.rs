@@ -362,16 +362,22 @@ fn pipec_containers(pid: u32) -> String {
     text(&out.stdout).trim().to_string()
 }
 
-#[test]
-fn a_killed_verification_leaves_no_container() {
-    let runs = scratch("docker-kill");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pipec")).args(["run", "tests/run/docker_verifier.pipe", "-q", "--sandbox", "docker", "--runs", runs.to_str().unwrap()]).current_dir(root()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+/// Start `pipec run` on the Docker verifier fixture and wait until it has a container.
+fn start_verifying(runs: &Path) -> (std::process::Child, u32) {
+    let child = Command::new(env!("CARGO_BIN_EXE_pipec")).args(["run", "tests/run/docker_verifier.pipe", "-q", "--sandbox", "docker", "--runs", runs.to_str().unwrap()]).current_dir(root()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
     let pid = child.id();
     let started = std::time::Instant::now();
     while pipec_containers(pid).is_empty() && started.elapsed() < std::time::Duration::from_secs(30) {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     assert!(!pipec_containers(pid).is_empty(), "a verification container should be running");
+    (child, pid)
+}
+
+#[test]
+fn a_killed_verification_leaves_no_container() {
+    let runs = scratch("docker-kill");
+    let (mut child, pid) = start_verifying(&runs);
     child.kill().unwrap();
     child.wait().unwrap();
     let reap = pipec(&root(), &["sandbox", "reap"]);
@@ -420,13 +426,7 @@ fn humaneval_gold_patches_pass_and_wrong_ones_fail_in_docker() {
 #[test]
 fn ctrl_c_mid_verification_removes_the_containers_itself() {
     let runs = scratch("docker-int");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pipec")).args(["run", "tests/run/docker_verifier.pipe", "-q", "--sandbox", "docker", "--runs", runs.to_str().unwrap()]).current_dir(root()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
-    let pid = child.id();
-    let started = std::time::Instant::now();
-    while pipec_containers(pid).is_empty() && started.elapsed() < std::time::Duration::from_secs(30) {
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    assert!(!pipec_containers(pid).is_empty(), "a verification container should be running");
+    let (mut child, pid) = start_verifying(&runs);
     // A positive pid: only that process gets SIGINT.
     assert!(Command::new("kill").args(["-s", "INT", &pid.to_string()]).status().unwrap().success());
     let status = child.wait().unwrap();
