@@ -295,7 +295,9 @@ fn kill_nine_at_random_moments_then_resume_gives_identical_outputs() {
     for round in 0..20 {
         let runs = format!("kill{round}");
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        let wait = std::time::Duration::from_micros((seed >> 33) % (full.as_micros() as u64 + 1));
+        // Within the first half of an uninterrupted run, so most kills land mid-run even when the
+        // machine is busier or idler than during the reference run.
+        let wait = std::time::Duration::from_micros((seed >> 33) % (full.as_micros() as u64 / 2 + 1));
         let mut child = Command::new(env!("CARGO_BIN_EXE_pipec")).args(["run", "churn.pipe", "-q", "--runs", &runs]).current_dir(&dir).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
         std::thread::sleep(wait);
         let _ = child.kill(); // SIGKILL
@@ -323,7 +325,7 @@ fn kill_nine_at_random_moments_then_resume_gives_identical_outputs() {
             }
         }
     }
-    assert!(killed_mid_run >= 10, "only {killed_mid_run} of 20 kills landed before the run finished");
+    assert!(killed_mid_run >= 8, "only {killed_mid_run} of 20 kills landed before the run finished");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
