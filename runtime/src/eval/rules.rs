@@ -5,11 +5,10 @@
 //! additionalProperties, items, minimum/maximum, minLength/maxLength, minItems/maxItems).
 
 use crate::data::Value;
-use serde_json::json;
 
-/// A rule verifier's verdict, with what was compared in its log.
+/// A rule verifier's verdict (exit 0 or 1, no time), with what was compared in its log.
 pub fn verdict(passed: bool, log: String) -> Value {
-    json!({"passed": passed, "exit": i32::from(!passed), "timed_out": false, "infra_error": false, "duration_ms": 0, "log": log})
+    super::verifier::verdict(passed, &crate::sandbox::Outcome { exit: i64::from(!passed), stdout: log, ..Default::default() }, false)
 }
 
 pub fn exact(text: &str, expected: &str) -> Value {

@@ -120,7 +120,8 @@ fn outcome_locals(o: &Outcome) -> Locals {
         .collect()
 }
 
-fn verdict(passed: bool, o: &Outcome, infra_error: bool) -> Value {
+/// The one Verdict constructor (sandboxed and rule verifiers alike); the log keeps the tail.
+pub fn verdict(passed: bool, o: &Outcome, infra_error: bool) -> Value {
     let mut m = Map::new();
     m.insert("passed".into(), json!(passed));
     m.insert("exit".into(), json!(o.exit));

@@ -9,14 +9,18 @@ use serde_json::Map;
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
+/// The folder of the `.pipe` file that declared `node`: where its relative paths start.
+pub fn node_dir(env: &RunEnv, node: &Node) -> PathBuf {
+    env.workdir.join(Path::new(&node.location.file).parent().unwrap_or(Path::new("")))
+}
+
 /// A data path as written in a `.pipe` file: relative to that file's folder.
 pub fn source_path(env: &RunEnv, node: &Node, written: &str) -> PathBuf {
     let p = Path::new(written);
     if p.is_absolute() {
         return p.to_path_buf();
     }
-    let dir = Path::new(&node.location.file).parent().unwrap_or(Path::new(""));
-    env.workdir.join(dir).join(p)
+    node_dir(env, node).join(p)
 }
 
 /// The files a source node reads, as (name relative to the working folder, path), for its cache key.

@@ -82,8 +82,7 @@ pub fn executor(builtin: &str) -> Option<Exec> {
 /// Run one node.
 pub fn execute(plan: &Plan, node: &Node, inputs: &HashMap<String, Arc<Value>>, env: &RunEnv) -> Output {
     let exec = executor(&node.builtin).ok_or_else(|| StageError::Message(format!("`{}` cannot run in this build of pipec", node.builtin)))?;
-    let base = env.workdir.join(std::path::Path::new(&node.location.file).parent().unwrap_or(std::path::Path::new("")));
-    let eval = Evaluator::for_node(plan, node, inputs).with_sandbox(env.sandbox.clone(), base);
+    let eval = Evaluator::for_node(plan, node, inputs).with_sandbox(env.sandbox.clone(), io::node_dir(env, node));
     let ctx = Ctx { eval, node, inputs, env };
     exec(&ctx)
 }
