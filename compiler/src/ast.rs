@@ -170,6 +170,8 @@ pub enum VerifierClause {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Command {
     Copy { from: Expr, to: Expr, span: Span },
+    /// `mount FROM at PATH`: host files visible read-only at PATH.
+    Mount { from: Expr, at: Expr, span: Span },
     Apply { patch: Expr, at: Expr, span: Span },
     Run { cmd: Expr, at: Option<Expr>, timeout: Option<Expr>, span: Span },
 }

@@ -422,6 +422,11 @@ fn humaneval_gold_patches_pass_and_wrong_ones_fail_in_docker() {
     let metrics = std::fs::read_to_string(run_dir(&text(&out.stdout)).join("metrics.jsonl")).unwrap();
     let values: Vec<i64> = metrics.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["value"].as_i64().unwrap()).collect();
     assert_eq!(values, [5, 0], "5 gold patches pass, 0 wrong ones do:\n{metrics}");
+    // The gated-reward example's own verifier (tests mounted read-only) certifies the same tasks.
+    let out = pipec(&root(), &["run", "examples/swe_gated_rewards.pipe", "--pipeline", "certify_tasks", "-q", "--sandbox", "docker", "--runs", runs.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let certified = std::fs::read_to_string(run_dir(&text(&out.stdout)).join("outputs/certified.jsonl")).unwrap();
+    assert_eq!(certified.lines().count(), 5, "every gold patch passes 3 times out of 3:\n{certified}");
     let _ = std::fs::remove_dir_all(&runs);
 }
 

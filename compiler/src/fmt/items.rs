@@ -164,6 +164,7 @@ impl Printer<'_> {
         let i = self.indent;
         let (text, span) = match cmd {
             Command::Copy { from, to, span } => (format!("copy {} to {}", expr_text(from, i), expr_text(to, i)), *span),
+            Command::Mount { from, at, span } => (format!("mount {} at {}", expr_text(from, i), expr_text(at, i)), *span),
             Command::Apply { patch, at, span } => (format!("apply {} at {}", expr_text(patch, i), expr_text(at, i)), *span),
             Command::Run { cmd, at, timeout, span } => {
                 let mut t = format!("run {}", expr_text(cmd, i));

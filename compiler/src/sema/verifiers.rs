@@ -113,7 +113,7 @@ fn check_commands(c: &mut Checker, env: &super::check::Env, commands: &[Command]
     let mut spans = Vec::new();
     for cmd in commands {
         match cmd {
-            Command::Copy { from, to, .. } => {
+            Command::Copy { from, to, .. } | Command::Mount { from, at: to, .. } => {
                 c.expr(env, from, Some(&Ty::Path));
                 let t = c.expr(env, to, Some(&Ty::Path));
                 c.expect(&Ty::Path, &t, to.span);

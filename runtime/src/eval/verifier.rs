@@ -180,10 +180,12 @@ fn step(ev: &Evaluator, cmd: &Command, locals: &mut Locals, module: &str, base: 
         }
     };
     Ok(match cmd {
-        Command::Copy { from, to, .. } => {
+        Command::Copy { from, to, .. } | Command::Mount { from, at: to, .. } => {
             let src = text(from, locals)?;
-            let files = host_files(&base.join(&src)).map_err(|e| super::EvalError { message: format!("cannot copy {src}: {e}"), span: from.span })?;
-            Step::Copy { files, to: text(to, locals)? }
+            let verb = if matches!(cmd, Command::Copy { .. }) { "copy" } else { "mount" };
+            let files = host_files(&base.join(&src)).map_err(|e| super::EvalError { message: format!("cannot {verb} {src}: {e}"), span: from.span })?;
+            let to = text(to, locals)?;
+            if verb == "copy" { Step::Copy { files, to } } else { Step::Mount { files, at: to } }
         }
         Command::Apply { patch, at, .. } => Step::Apply { patch: text(patch, locals)?, at: text(at, locals)? },
         Command::Run { cmd, at, timeout, .. } => {

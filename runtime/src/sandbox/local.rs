@@ -1,9 +1,10 @@
 //! The local backend: each verification in a fresh temporary folder (container paths are mapped
 //! under it), the command under `sh -c` with a cleared environment, an address-space limit and a
 //! timeout after which its whole process group is killed. It is not a security boundary: there is
-//! no pids limit (root ignores RLIMIT_NPROC) and no network isolation; use Docker for untrusted code.
+//! no pids limit (root ignores RLIMIT_NPROC), no network isolation, and `mount` only sets file
+//! mode 0444 (root and `patch` ignore it); use Docker for untrusted code.
 
-use super::{Infra, Outcome, Spec, Step};
+use super::{Infra, Outcome, Spec, Step, unique};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tokio::process::Command;
@@ -14,12 +15,6 @@ pub async fn run(spec: &Spec, steps: &[Step], env: &[(String, String)]) -> Resul
     let result = run_steps(&root, spec, steps, env).await;
     let _ = std::fs::remove_dir_all(&root);
     result
-}
-
-fn unique() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    N.fetch_add(1, Ordering::Relaxed)
 }
 
 /// A container path (`/repo`) inside the sandbox folder.
@@ -34,11 +29,11 @@ async fn run_steps(root: &Path, spec: &Spec, steps: &[Step], env: &[(String, Str
         let left = spec.timeout_ms.saturating_sub(started.elapsed().as_millis() as u64);
         last = match step {
             Step::Copy { files, to } => {
-                for (rel, bytes) in files {
-                    let path = inside(root, to).join(rel);
-                    path.parent().map(std::fs::create_dir_all);
-                    std::fs::write(&path, bytes).map_err(|e| Infra(format!("cannot copy into the sandbox: {e}")))?;
-                }
+                place(&inside(root, to), files, false)?;
+                continue;
+            }
+            Step::Mount { files, at } => {
+                place(&inside(root, at), files, true)?;
                 continue;
             }
             Step::Apply { patch, at } => {
@@ -58,6 +53,19 @@ async fn run_steps(root: &Path, spec: &Spec, steps: &[Step], env: &[(String, Str
         }
     }
     Ok(last)
+}
+
+/// Write `files` under `dir`; `readonly` files get mode 0444 (advisory: root and `patch` ignore it).
+fn place(dir: &Path, files: &[(String, Vec<u8>)], readonly: bool) -> Result<(), Infra> {
+    for (rel, bytes) in files {
+        let path = dir.join(rel);
+        path.parent().map(std::fs::create_dir_all);
+        std::fs::write(&path, bytes).map_err(|e| Infra(format!("cannot place {} in the sandbox: {e}", path.display())))?;
+        if readonly {
+            std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o444)).map_err(|e| Infra(e.to_string()))?;
+        }
+    }
+    Ok(())
 }
 
 async fn exec(root: &Path, cmd: &str, at: &str, timeout_ms: u64, spec: &Spec, env: &[(String, String)]) -> Result<Outcome, Infra> {

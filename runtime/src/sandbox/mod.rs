@@ -40,6 +40,9 @@ pub struct Spec {
 pub enum Step {
     /// Files (path relative to `to`, contents) placed under `to`.
     Copy { files: Vec<(String, Vec<u8>)>, to: String },
+    /// Files (path relative to `at`) visible read-only under `at`: test files a patch must not
+    /// change. Docker bind-mounts a host folder with `:ro`; the local backend only sets mode 0444.
+    Mount { files: Vec<(String, Vec<u8>)>, at: String },
     /// A unified diff applied with `patch -p1` in `at`.
     Apply { patch: String, at: String },
     Run { cmd: String, at: String, timeout_ms: u64 },
@@ -195,6 +198,13 @@ impl Client {
             })
         })
     }
+}
+
+/// A number unique within this process, for sandbox and mount folder names.
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
 }
 
 /// Last `n` characters of a log (where failures are).
