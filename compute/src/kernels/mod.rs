@@ -3,6 +3,7 @@
 //! vs CPU parity on random inputs.
 
 pub mod segments;
+pub mod topk;
 
 #[cfg(test)]
 pub(crate) mod testing;
