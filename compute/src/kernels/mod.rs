@@ -3,6 +3,7 @@
 //! vs CPU parity on random inputs.
 
 pub mod segments;
+pub mod soup;
 pub mod topk;
 
 #[cfg(test)]
