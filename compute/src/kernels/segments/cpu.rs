@@ -24,7 +24,7 @@ pub fn run(op: Op, offsets: &[u32], values: &[f32]) -> Vec<f32> {
         let base = offsets[s0] as usize;
         for s in s0..s1 {
             let (a, b) = (offsets[s] as usize, offsets[s + 1] as usize);
-            elementwise(op, s, &values[..], a, &mut part[a - base..b - base]);
+            elementwise(op, s, values, a, &mut part[a - base..b - base]);
         }
     });
     out

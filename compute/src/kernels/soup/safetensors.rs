@@ -120,7 +120,7 @@ pub fn header_bytes(tensors: &[Tensor]) -> Vec<u8> {
         at += len;
     }
     let mut text = serde_json::to_vec(&Value::Object(map)).unwrap_or_default();
-    while text.len() % 8 != 0 {
+    while !text.len().is_multiple_of(8) {
         text.push(b' ');
     }
     let mut out = (text.len() as u64).to_le_bytes().to_vec();

@@ -42,14 +42,14 @@ pub struct Exclude<'a> {
 /// The `k` best index rows for each query by inner product. `queries` and `index` are row-major
 /// with `dim` columns.
 pub fn search(backend: &Backend, queries: &[f32], index: &[f32], dim: usize, k: usize, exclude: Option<Exclude>) -> Result<Hits, String> {
-    if dim == 0 || queries.len() % dim != 0 || index.len() % dim != 0 {
+    if dim == 0 || !queries.len().is_multiple_of(dim) || !index.len().is_multiple_of(dim) {
         return Err(format!("vectors must have {dim} columns: {} query values and {} index values do not divide", queries.len(), index.len()));
     }
     let rows = queries.len() / dim;
-    if let Some(e) = exclude {
-        if e.offsets.len() != rows + 1 || e.offsets.last().copied() != Some(e.ids.len() as u32) {
-            return Err(format!("exclusions need {} offsets ending at {}; got {}", rows + 1, e.ids.len(), e.offsets.len()));
-        }
+    if let Some(e) = exclude
+        && (e.offsets.len() != rows + 1 || e.offsets.last().copied() != Some(e.ids.len() as u32))
+    {
+        return Err(format!("exclusions need {} offsets ending at {}; got {}", rows + 1, e.ids.len(), e.offsets.len()));
     }
     if k == 0 || rows == 0 {
         return Ok(Hits { k, scores: Vec::new(), ids: Vec::new() });
