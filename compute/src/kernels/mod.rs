@@ -1,7 +1,11 @@
-//! The kernels. Each folder holds `shader.wgsl`, its CPU twin (`cpu.rs`), the dispatch code that
-//! picks one by backend (`mod.rs`) and its tests: naga validation, hand-computed values, and GPU
-//! vs CPU parity on random inputs.
+//! The kernels. Each folder holds its WGSL shader(s), its CPU twin, the dispatch code that picks
+//! one by backend, and its tests: naga validation, hand-computed values (methods.md §11.2), and
+//! GPU vs CPU parity on random inputs.
 
+pub mod histogram;
+pub mod mix;
+pub mod pooling;
+pub mod rows;
 pub mod segments;
 pub mod soup;
 pub mod topk;
