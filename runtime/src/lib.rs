@@ -11,3 +11,4 @@ pub mod cache;
 pub mod report;
 pub mod scheduler;
 pub mod sandbox;
+pub mod compute;

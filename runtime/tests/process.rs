@@ -441,3 +441,48 @@ fn ctrl_c_mid_verification_removes_the_containers_itself() {
     assert_eq!(pipec_containers(pid), "", "pipec left containers after Ctrl-C");
     let _ = std::fs::remove_dir_all(&runs);
 }
+
+/// A tensor of a safetensors file, read with pipec-compute's streaming reader.
+fn tensor(file: &Path, name: &str) -> Vec<f32> {
+    use pipec_compute::kernels::soup::safetensors::{read_elements, read_header};
+    let header = read_header(file).unwrap();
+    let t = header.tensors.iter().find(|t| t.name == name).unwrap();
+    let (mut raw, mut out) = (Vec::new(), Vec::new());
+    read_elements(&mut std::fs::File::open(file).unwrap(), t, 0, t.elements() as usize, &mut raw, &mut out).unwrap();
+    out
+}
+
+#[test]
+fn model_soup_runs_on_both_backends_and_reruns_when_a_checkpoint_changes() {
+    let dir = scratch("soup");
+    for c in ["a", "b", "c"] {
+        std::fs::create_dir_all(dir.join(c)).unwrap();
+        std::fs::copy(root().join(format!("examples/data/soup/{c}/model.safetensors")), dir.join(c).join("model.safetensors")).unwrap();
+    }
+    std::fs::write(dir.join("soup.pipe"), "pipeline souped {\n  soup([\"a\", \"b\", \"c\"], weights: given, given: [1.0, 1.0, 2.0]) |> save(\"soup\")\n}\n").unwrap();
+    let soup = |backend: &str| {
+        let out = pipec(&dir, &["run", "soup.pipe", "-q", "--runs", "runs", "--backend", backend]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        dir.join(run_dir(&text(&out.stdout)))
+    };
+    // (1, 2) + (3, -2) + 2 * (2, 3), over 4.
+    let cpu = soup("cpu");
+    assert_eq!(tensor(&cpu.join("outputs/soup/model.safetensors"), "w"), [2.0, 1.5]);
+    let again = soup("cpu");
+    assert!(statuses(&manifest(&again)).values().all(|s| s == "reused"), "{:?}", statuses(&manifest(&again)));
+    assert_eq!(files(&cpu.join("outputs")), files(&again.join("outputs")), "a reused soup is saved again, byte for byte");
+    // A GPU soup (llvmpipe in CI) agrees; without any adapter the run fails with a clear reason.
+    let gpu = pipec(&dir, &["run", "soup.pipe", "-q", "--runs", "runs", "--backend", "gpu", "--fresh"]);
+    if gpu.status.success() {
+        assert_eq!(tensor(&dir.join(run_dir(&text(&gpu.stdout))).join("outputs/soup/model.safetensors"), "emb"), tensor(&cpu.join("outputs/soup/model.safetensors"), "emb"));
+    } else {
+        assert!(std::env::var("PIPEC_REQUIRE_GPU").is_err() && text(&gpu.stderr).contains("no GPU adapter"), "{}", text(&gpu.stderr));
+    }
+    // Changing one checkpoint reruns the soup, and explain names the file.
+    std::fs::copy(dir.join("a/model.safetensors"), dir.join("c/model.safetensors")).unwrap();
+    let changed = soup("cpu");
+    assert_eq!(tensor(&changed.join("outputs/soup/model.safetensors"), "w"), [1.5, 1.0]);
+    let why = text(&pipec(&dir, &["explain", changed.to_str().unwrap()]).stdout);
+    assert!(why.contains("c/model.safetensors"), "{why}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -28,8 +28,10 @@ pub struct KeyParts {
 pub fn node_key(plan: &Plan, node: &Node, input_keys: &BTreeMap<String, String>, env: &RunEnv) -> Result<(String, KeyParts), String> {
     let mut files = BTreeMap::new();
     for (shown, path) in io_paths(plan, node, env) {
-        let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {shown}: {e}"))?;
-        files.insert(shown, blake3::hash(&bytes).to_hex().to_string());
+        // Streamed: checkpoints can be larger than memory.
+        let mut hasher = blake3::Hasher::new();
+        std::fs::File::open(&path).and_then(|f| hasher.update_reader(f).map(|_| ())).map_err(|e| format!("cannot read {shown}: {e}"))?;
+        files.insert(shown, hasher.finalize().to_hex().to_string());
     }
     let (definition, reached) = definition_hash(plan, node);
     for q in reached {

@@ -45,6 +45,26 @@ impl From<SandboxMode> for crate::sandbox::Mode {
     }
 }
 
+/// `--backend`: where kernels run.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum BackendChoice {
+    /// A real GPU when wgpu finds one, else the CPU (a software adapter does not count).
+    Auto,
+    /// Any wgpu adapter, software ones included; fails when there is none.
+    Gpu,
+    Cpu,
+}
+
+impl From<BackendChoice> for pipec_compute::Choice {
+    fn from(b: BackendChoice) -> Self {
+        match b {
+            BackendChoice::Auto => pipec_compute::Choice::Auto,
+            BackendChoice::Gpu => pipec_compute::Choice::Gpu,
+            BackendChoice::Cpu => pipec_compute::Choice::Cpu,
+        }
+    }
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 pub enum GraphFormat {
     Dot,
@@ -95,6 +115,9 @@ enum Command {
         /// Where `docker(...)` sandboxes run.
         #[arg(long, value_enum, default_value = "auto")]
         sandbox: SandboxMode,
+        /// Where kernels (similarity, pooling, reward maths, soups) run.
+        #[arg(long, value_enum, default_value = "auto")]
+        backend: BackendChoice,
         /// Ignore the cache and run every node.
         #[arg(long)]
         fresh: bool,
@@ -133,6 +156,9 @@ enum Command {
         /// Where `docker(...)` sandboxes run.
         #[arg(long, value_enum, default_value = "auto")]
         sandbox: SandboxMode,
+        /// Where kernels run.
+        #[arg(long, value_enum, default_value = "auto")]
+        backend: BackendChoice,
     },
 }
 
@@ -163,15 +189,15 @@ pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn std::io::Writ
         Command::Check { files, message_format } => check::run(&files, message_format, out, err),
         Command::Fmt { files, check } => fmt::run(&files, check, out, err),
         Command::Graph { file, pipeline, format } => graph::run(&file, pipeline.as_deref(), format, out, err),
-        Command::Run { file, pipeline, jobs, sandboxes, models, sandbox, fresh, quiet, runs, cache } => {
+        Command::Run { file, pipeline, jobs, sandboxes, models, sandbox, backend, fresh, quiet, runs, cache } => {
             let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
             let limits = crate::scheduler::walker::Limits { sandbox: sandboxes.unwrap_or(jobs).max(1), model: models.max(1), ..crate::scheduler::walker::Limits::with_jobs(jobs) };
-            run::run(&run::Args { file, pipeline, limits, sandbox: sandbox.into(), fresh, quiet, runs, cache }, out, err)
+            run::run(&run::Args { file, pipeline, limits, sandbox: sandbox.into(), backend: backend.into(), fresh, quiet, runs, cache }, out, err)
         }
         Command::Explain { run_dir } => explain::run(&run_dir, out, err),
         Command::Sandbox { action: SandboxAction::Build { name } } => sandbox::build(&name, out, err),
         Command::Sandbox { action: SandboxAction::Reap } => sandbox::reap(out, err),
-        Command::Node { plan, node, pipeline, cache, outputs, fresh, sandbox } => node::run(&node::Args { plan, node, pipeline, cache, outputs, fresh, sandbox: sandbox.into() }, out, err),
+        Command::Node { plan, node, pipeline, cache, outputs, fresh, sandbox, backend } => node::run(&node::Args { plan, node, pipeline, cache, outputs, fresh, sandbox: sandbox.into(), backend: backend.into() }, out, err),
     }
 }
 

@@ -18,6 +18,7 @@ pub struct Args {
     pub pipeline: Option<String>,
     pub limits: Limits,
     pub sandbox: crate::sandbox::Mode,
+    pub backend: pipec_compute::Choice,
     pub fresh: bool,
     pub quiet: bool,
     pub runs: PathBuf,
@@ -51,6 +52,7 @@ pub fn run(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let opts = RunOptions {
         limits: args.limits.clone(),
         sandbox: args.sandbox,
+        backend: args.backend,
         fresh: args.fresh,
         cache_dir: args.cache.clone().unwrap_or_else(|| args.runs.join(".cache")),
         runs_dir: args.runs.clone(),

@@ -77,5 +77,8 @@ pub fn materialize(plan: &Plan, node: &Node, value: &Value, env: &RunEnv) -> Res
     if node.kind == NodeKind::Sink && node.builtin == "write" {
         return Ok(vec![stages::write_sink(plan, node, value, env).map_err(NodeError::Stage)?]);
     }
+    if node.kind == NodeKind::Sink && node.builtin == "save" {
+        return Ok(vec![stages::save_sink(plan, node, value, env).map_err(NodeError::Stage)?]);
+    }
     Ok(vec![])
 }

@@ -25,6 +25,9 @@ pub fn source_path(env: &RunEnv, node: &Node, written: &str) -> PathBuf {
 
 /// The files a source node reads, as (name relative to the working folder, path), for its cache key.
 pub fn io_paths(plan: &Plan, node: &Node, env: &RunEnv) -> Vec<(String, PathBuf)> {
+    if node.builtin == "soup" {
+        return super::soup::checkpoint_files(plan, node, env).unwrap_or_default();
+    }
     if !matches!(node.builtin.as_str(), "jsonl" | "parquet" | "csv") {
         return vec![];
     }
@@ -38,7 +41,7 @@ pub fn io_paths(plan: &Plan, node: &Node, env: &RunEnv) -> Vec<(String, PathBuf)
     }
 }
 
-fn shown(env: &RunEnv, path: &Path) -> String {
+pub(super) fn shown(env: &RunEnv, path: &Path) -> String {
     path.strip_prefix(&env.workdir).unwrap_or(path).display().to_string()
 }
 
@@ -72,15 +75,19 @@ fn output_path(written: &str) -> Result<PathBuf, StageError> {
     Ok(p.to_path_buf())
 }
 
+/// Where a sink's `path` argument points: inside the run folder's `outputs/`.
+pub(super) fn sink_path(plan: &Plan, node: &Node, env: &RunEnv) -> Result<PathBuf, StageError> {
+    let Some(ArgValue::Expr { ast, .. }) = node.args.get("path") else { return Err(StageError::Message(format!("`{}` needs a path", node.builtin))) };
+    match Evaluator::for_node(plan, node, &HashMap::new()).value(ast)? {
+        Value::String(written) => Ok(env.outputs.join(output_path(&written)?)),
+        other => Err(StageError::Message(format!("the output path should be a string, found {other}"))),
+    }
+}
+
 /// Write a `write` node's records to `outputs/<path>` atomically, as Parquet when the path ends in
 /// `.parquet` and JSON Lines otherwise; returns the file written.
 pub fn write_sink(plan: &Plan, node: &Node, output: &Value, env: &RunEnv) -> Result<PathBuf, StageError> {
-    let Some(ArgValue::Expr { ast, .. }) = node.args.get("path") else { return Err(StageError::Message("`write` needs a path".into())) };
-    let written = match Evaluator::for_node(plan, node, &HashMap::new()).value(ast)? {
-        Value::String(s) => s,
-        other => return Err(StageError::Message(format!("the output path should be a string, found {other}"))),
-    };
-    let path = env.outputs.join(output_path(&written)?);
+    let path = sink_path(plan, node, env)?;
     let rows = match output {
         Value::Array(rows) => rows.as_slice(),
         one => std::slice::from_ref(one),

@@ -6,6 +6,7 @@ mod certify;
 mod dedup;
 mod io;
 mod records;
+mod soup;
 mod verify;
 pub mod rng;
 
@@ -19,6 +20,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use io::{io_paths, write_sink};
+pub use soup::save_sink;
 
 /// Where a run reads relative paths from and writes its files to.
 #[derive(Debug, Clone)]
@@ -33,6 +35,10 @@ pub struct RunEnv {
     pub sandbox: Arc<crate::sandbox::Client>,
     /// How many verifications one `verify` node may run at once.
     pub sandbox_slots: usize,
+    /// Where kernels run.
+    pub compute: Arc<crate::compute::Compute>,
+    /// `<cache>/blobs`: large node outputs (soup checkpoints), named by content hash.
+    pub blobs: PathBuf,
 }
 
 /// Why a node failed.
@@ -75,6 +81,8 @@ pub fn executor(builtin: &str) -> Option<Exec> {
         "batches" => batches::batches,
         "verify" => verify::verify,
         "certify" => certify::certify,
+        "soup" => soup::soup,
+        "save" => soup::save,
         _ => return None,
     })
 }
@@ -83,13 +91,14 @@ pub fn executor(builtin: &str) -> Option<Exec> {
 pub fn execute(plan: &Plan, node: &Node, inputs: &HashMap<String, Arc<Value>>, env: &RunEnv) -> Output {
     let exec = executor(&node.builtin).ok_or_else(|| StageError::Message(format!("`{}` cannot run in this build of pipec", node.builtin)))?;
     let eval = Evaluator::for_node(plan, node, inputs).with_sandbox(env.sandbox.clone(), io::node_dir(env, node));
-    let ctx = Ctx { eval, node, inputs, env };
+    let ctx = Ctx { eval, plan, node, inputs, env };
     exec(&ctx)
 }
 
 /// What an executor sees: its node, its inputs, an evaluator for its expressions, the run's paths.
 pub struct Ctx<'a> {
     pub eval: Evaluator<'a>,
+    pub plan: &'a Plan,
     pub node: &'a Node,
     pub inputs: &'a HashMap<String, Arc<Value>>,
     pub env: &'a RunEnv,
