@@ -5,7 +5,7 @@ use super::{Result, fail, rules};
 use crate::data::Value;
 use pipec_compiler::source::Span;
 
-const NAMES: &[&str] = &["len", "words", "lower", "contains", "count", "sum", "mean", "std", "max", "min", "discounted", "env", "exact", "regex", "math_equal", "extract_answer", "json_schema", "filter", "map"];
+const NAMES: &[&str] = &["len", "words", "lower", "contains", "count", "sum", "mean", "std", "max", "min", "discounted", "env", "exact", "regex", "math_equal", "extract_answer", "json_schema", "filter", "map", "completion_rate", "modification_rate", "resolution_rate"];
 
 pub fn lookup(name: &str) -> Option<&'static str> {
     NAMES.iter().copied().find(|n| *n == name)
@@ -37,6 +37,11 @@ pub fn call(name: &str, args: Vec<Value>, span: Span) -> Result<Value> {
                 _ => rules::json_schema(a, b),
             };
             r.or_else(|e| fail(span, e))
+        }
+        "completion_rate" | "modification_rate" => {
+            let Value::Array(trajs) = &first else { return fail(span, format!("`{name}` needs a list of trajectories, found {first}")) };
+            let hit = |t: &Value| if name == "completion_rate" { t.get("end").and_then(Value::as_str) == Some("submitted") } else { t.get("modified").and_then(Value::as_bool) == Some(true) };
+            Ok(Value::from(if trajs.is_empty() { 0.0 } else { trajs.iter().filter(|t| hit(t)).count() as f64 / trajs.len() as f64 }))
         }
         "env" => {
             let var = str_arg(name, &first, span)?;

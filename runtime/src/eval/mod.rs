@@ -4,6 +4,7 @@
 
 mod builtins;
 mod ops;
+mod reward;
 mod rules;
 mod verifier;
 
@@ -64,6 +65,8 @@ pub struct Evaluator<'p> {
     sandbox: Option<(Arc<crate::sandbox::Client>, std::path::PathBuf)>,
     /// Full output of each sandboxed verification since the last `take_logs`.
     logs: RefCell<Vec<String>>,
+    /// Rewards already evaluated for the record being scored.
+    reward_memo: RefCell<HashMap<String, Value>>,
 }
 
 impl<'p> Evaluator<'p> {
@@ -83,12 +86,12 @@ impl<'p> Evaluator<'p> {
                 }
             }
         }
-        Evaluator { plan, module: node.module.clone(), names, inline, memo: RefCell::new(HashMap::new()), sandbox: None, logs: RefCell::new(Vec::new()) }
+        Evaluator { plan, module: node.module.clone(), names, inline, memo: RefCell::default(), sandbox: None, logs: RefCell::default(), reward_memo: RefCell::default() }
     }
 
     /// An independent evaluator for the same node (its own memo), for another worker thread.
     pub fn fork(&self) -> Evaluator<'p> {
-        Evaluator { plan: self.plan, module: self.module.clone(), names: self.names.clone(), inline: self.inline.clone(), memo: RefCell::new(HashMap::new()), sandbox: self.sandbox.clone(), logs: RefCell::new(Vec::new()) }
+        Evaluator { plan: self.plan, module: self.module.clone(), names: self.names.clone(), inline: self.inline.clone(), memo: RefCell::default(), sandbox: self.sandbox.clone(), logs: RefCell::default(), reward_memo: RefCell::default() }
     }
 
     /// The full output of the sandboxed verifications run since the last call (verdicts keep
@@ -155,6 +158,13 @@ impl<'p> Evaluator<'p> {
     /// Call with evaluated arguments: `filter` and `map` inside an expression take a function;
     /// everything else takes data.
     fn apply(&self, f: &Val, args: Vec<Val>, span: Span) -> Result<Value> {
+        if let (Val::Builtin("resolution_rate"), [Val::Data(Value::Array(items)), g]) = (f, args.as_slice()) {
+            let mut resolved = 0usize;
+            for x in items {
+                resolved += ops::truthy(&self.call(g, vec![x.clone()], span)?, span)? as usize;
+            }
+            return Ok(Value::from(if items.is_empty() { 0.0 } else { resolved as f64 / items.len() as f64 }));
+        }
         if let (Val::Builtin(name @ ("filter" | "map")), [Val::Data(Value::Array(items)), g]) = (f, args.as_slice()) {
             let mut out = Vec::new();
             for x in items {
@@ -305,6 +315,7 @@ impl<'p> Evaluator<'p> {
                     self.memoised(qualified, || self.value_in(&c.value, &mut Vec::new(), &m)).map(Val::Data)
                 }
                 ItemKind::Fn(_) | ItemKind::Verifier(_) => Ok(Val::Fn(qualified.clone())),
+                ItemKind::Reward(_) => self.reward_in(&qualified.clone(), name, locals, span),
                 _ => fail(span, format!("`{name}` is a {} and has no value inside an expression", pipec_compiler::sema::check::kind_word(&def.item.kind))),
             };
         }

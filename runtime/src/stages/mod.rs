@@ -5,7 +5,9 @@ mod batches;
 mod certify;
 mod dedup;
 mod io;
+mod per_record;
 mod records;
+mod rewards;
 mod soup;
 mod verify;
 pub mod rng;
@@ -82,6 +84,8 @@ pub fn executor(builtin: &str) -> Option<Exec> {
         "verify" => verify::verify,
         "certify" => certify::certify,
         "soup" => soup::soup,
+        "score" => rewards::score,
+        "advantages" => rewards::advantages,
         "save" => soup::save,
         _ => return None,
     })
@@ -104,8 +108,8 @@ pub struct Ctx<'a> {
     pub env: &'a RunEnv,
 }
 
-impl Ctx<'_> {
-    fn expr(&self, arg: &str) -> Option<&Expr> {
+impl<'a> Ctx<'a> {
+    fn expr(&self, arg: &str) -> Option<&'a Expr> {
         match self.node.args.get(arg)? {
             ArgValue::Expr { ast, .. } => Some(ast),
             ArgValue::Input { .. } => None,
