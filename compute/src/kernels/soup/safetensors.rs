@@ -2,6 +2,7 @@
 //! dtypes, shapes, byte ranges) and write one whose tensors follow in name order. Tensor bytes
 //! are read and written in chunks, never whole files.
 
+use rayon::prelude::*;
 use serde_json::{Map, Value, json};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -35,22 +36,20 @@ impl Dtype {
         if self == Dtype::F32 { 4 } else { 2 }
     }
 
-    /// Little-endian bytes to f32, appended to `out`.
+    /// Little-endian bytes to f32, appended to `out` (in parallel: this is the soup's hot loop).
     pub fn decode(self, bytes: &[u8], out: &mut Vec<f32>) {
         match self {
-            Dtype::F32 => out.extend(bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))),
-            Dtype::F16 => out.extend(bytes.chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())),
-            Dtype::Bf16 => out.extend(bytes.chunks_exact(2).map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32())),
+            Dtype::F32 => out.par_extend(bytes.par_chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))),
+            Dtype::F16 => out.par_extend(bytes.par_chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())),
+            Dtype::Bf16 => out.par_extend(bytes.par_chunks_exact(2).map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32())),
         }
     }
 
     pub fn encode(self, xs: &[f32], out: &mut Vec<u8>) {
-        for &x in xs {
-            match self {
-                Dtype::F32 => out.extend_from_slice(&x.to_le_bytes()),
-                Dtype::F16 => out.extend_from_slice(&half::f16::from_f32(x).to_le_bytes()),
-                Dtype::Bf16 => out.extend_from_slice(&half::bf16::from_f32(x).to_le_bytes()),
-            }
+        match self {
+            Dtype::F32 => out.par_extend(xs.par_iter().flat_map_iter(|x| x.to_le_bytes())),
+            Dtype::F16 => out.par_extend(xs.par_iter().flat_map_iter(|x| half::f16::from_f32(*x).to_le_bytes())),
+            Dtype::Bf16 => out.par_extend(xs.par_iter().flat_map_iter(|x| half::bf16::from_f32(*x).to_le_bytes())),
         }
     }
 }

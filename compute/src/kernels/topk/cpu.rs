@@ -6,8 +6,8 @@ use super::{Exclude, Hits, better, pad};
 use ndarray::{ArrayView2, Axis, Slice, linalg::general_mat_mul};
 use rayon::prelude::*;
 
-const QUERY_BLOCK: usize = 64;
-const INDEX_CHUNK: usize = 2048;
+const QUERY_BLOCK: usize = 256;
+const INDEX_CHUNK: usize = 4096;
 
 pub fn search(queries: &[f32], index: &[f32], dim: usize, k: usize, exclude: Option<Exclude>) -> Hits {
     let (rows, n) = (queries.len() / dim, index.len() / dim);
