@@ -6,6 +6,7 @@ mod certify;
 mod dedup;
 mod io;
 mod per_record;
+mod preferences;
 mod records;
 mod rewards;
 mod soup;
@@ -86,6 +87,11 @@ pub fn executor(builtin: &str) -> Option<Exec> {
         "soup" => soup::soup,
         "score" => rewards::score,
         "advantages" => rewards::advantages,
+        "pairs" => preferences::pairs,
+        "lpo_pairs" => preferences::lpo_pairs,
+        "dpo_loss" => preferences::dpo_loss,
+        "slic_loss" => preferences::slic_loss,
+        "cov_weights" => preferences::cov_weights,
         "save" => soup::save,
         _ => return None,
     })
@@ -177,6 +183,26 @@ impl<'a> Ctx<'a> {
 
     fn required_function(&self, arg: &str) -> Result<(Val, pipec_compiler::source::Span), StageError> {
         self.function(arg)?.ok_or_else(|| StageError::Message(format!("argument `{arg}` is missing")))
+    }
+
+    /// Records grouped by the function argument `arg` (keys in order of first appearance): each
+    /// key (strings as they are, other values as JSON) with its records' indices.
+    fn groups(&self, arg: &str, rows: &[Value]) -> Result<Vec<(String, Vec<usize>)>, StageError> {
+        let f = self.required_function(arg)?;
+        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+        for (i, row) in rows.iter().enumerate() {
+            let key = match self.apply(&f, row)? {
+                Value::String(s) => s,
+                other => other.to_string(),
+            };
+            let g = *index.entry(key.clone()).or_insert_with(|| {
+                groups.push((key, Vec::new()));
+                groups.len() - 1
+            });
+            groups[g].1.push(i);
+        }
+        Ok(groups)
     }
 
     fn apply(&self, f: &(Val, pipec_compiler::source::Span), row: &Value) -> Result<Value, StageError> {

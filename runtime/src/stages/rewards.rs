@@ -10,7 +10,6 @@ use super::{Ctx, Output, StageError, items};
 use crate::data::Value;
 use pipec_compiler::ast::ExprKind;
 use pipec_compute::kernels::segments::{self, Op};
-use std::collections::HashMap;
 
 pub fn score(ctx: &Ctx) -> Output {
     let rows = ctx.rows("input")?;
@@ -37,22 +36,13 @@ pub fn score(ctx: &Ctx) -> Output {
 pub fn advantages(ctx: &Ctx) -> Output {
     let rows = ctx.rows("input")?;
     let rows = items(&rows);
-    let group = ctx.required_function("group")?;
     let reward = ctx.function("reward")?;
     let eps = ctx.float("eps", 1e-6)? as f32;
     let method = ctx.symbol("method", "grpo");
-    // Records in groups, groups in order of first appearance; `order[k]` is the k-th record of
-    // the grouped layout.
-    let mut index: HashMap<String, usize> = HashMap::new();
-    let mut members: Vec<Vec<usize>> = Vec::new();
+    // `order[k]` is the k-th record of the grouped layout the segment kernels see.
+    let members: Vec<Vec<usize>> = ctx.groups("group", rows)?.into_iter().map(|(_, m)| m).collect();
     let mut values = Vec::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
-        let key = ctx.apply(&group, row)?.to_string();
-        let g = *index.entry(key).or_insert_with(|| {
-            members.push(Vec::new());
-            members.len() - 1
-        });
-        members[g].push(i);
         let r = match &reward {
             Some(f) => ctx.apply(f, row)?,
             None => row.get("reward").cloned().unwrap_or(Value::Null),
