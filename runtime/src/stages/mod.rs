@@ -10,6 +10,7 @@ mod preferences;
 mod records;
 mod rewards;
 mod soup;
+mod values;
 mod verify;
 pub mod rng;
 
@@ -87,6 +88,10 @@ pub fn executor(builtin: &str) -> Option<Exec> {
         "soup" => soup::soup,
         "score" => rewards::score,
         "advantages" => rewards::advantages,
+        "split_steps" => values::split_steps,
+        "commcs" => values::commcs,
+        "binomial_target" => values::binomial_target,
+        "best_of_n" => values::best_of_n,
         "pairs" => preferences::pairs,
         "lpo_pairs" => preferences::lpo_pairs,
         "dpo_loss" => preferences::dpo_loss,
