@@ -104,12 +104,15 @@ pub fn binomial_target(ctx: &Ctx) -> Output {
     }).collect()))
 }
 
+/// A solution's id and the indices of its step records.
+type Solution = (String, Vec<usize>);
+
 pub fn best_of_n(ctx: &Ctx) -> Output {
     let rows = ctx.rows("input")?;
     let rows = items(&rows);
     let aggregate = ctx.symbol("aggregate", "min");
     // Problem (the wrapped input) -> solution id -> its steps, both in order of first appearance.
-    let mut problems: Vec<(String, Vec<(String, Vec<usize>)>)> = Vec::new();
+    let mut problems: Vec<(String, Vec<Solution>)> = Vec::new();
     for (i, r) in rows.iter().enumerate() {
         let (p, s) = (r.get("input").unwrap_or(&Value::Null).to_string(), r.get("id").unwrap_or(&Value::Null).to_string());
         let pi = problems.iter().position(|(k, _)| *k == p).unwrap_or_else(|| {
