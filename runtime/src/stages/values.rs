@@ -188,7 +188,7 @@ mod tests {
         let (c_n, c_next, predicted) = two_term_weights(a_n, a_next);
         let (mut plain, mut compound) = (Vec::with_capacity(trials), Vec::with_capacity(trials));
         for _ in 0..trials {
-            let v_next = if rng.next_u64() % 2 == 0 { 0.4 } else { 0.6 };
+            let v_next = if rng.next_u64().is_multiple_of(2) { 0.4 } else { 0.6 };
             let (here, next) = (binomial(&mut rng, n, v) / n as f64, binomial(&mut rng, n, v_next) / n as f64);
             plain.push(here);
             compound.push(c_n * here + c_next * next);
