@@ -486,3 +486,23 @@ fn model_soup_runs_on_both_backends_and_reruns_when_a_checkpoint_changes() {
     assert!(why.contains("c/model.safetensors"), "{why}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn champ_example_pairs_correct_solutions_over_incorrect_ones() {
+    let runs = scratch("champ");
+    let out = pipec(&root(), &["run", "examples/champ_preferences.pipe", "-q", "--runs", runs.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let dir = run_dir(&text(&out.stdout));
+    let metrics = std::fs::read_to_string(dir.join("metrics.jsonl")).unwrap();
+    let values: Vec<i64> = metrics.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["value"].as_i64().unwrap()).collect();
+    assert_eq!(values, [118, 20, 156], "118 real solutions, 20 with the right answer, 156 pairs:\n{metrics}");
+    // Every pair's chosen solution states the answer; no rejected one does.
+    let samples: Vec<serde_json::Value> = std::fs::read_to_string(root().join("examples/data/champ/samples.jsonl")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let correct: std::collections::BTreeSet<String> = std::fs::read_to_string(dir.join("outputs/correct.jsonl")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let is_correct = |text: &str| samples.iter().any(|s| s["completion"] == text && correct.contains(s["id"].as_str().unwrap()));
+    for line in std::fs::read_to_string(dir.join("outputs/pairs.jsonl")).unwrap().lines() {
+        let pair: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(is_correct(pair["chosen"].as_str().unwrap()) && !is_correct(pair["rejected"].as_str().unwrap()));
+    }
+    let _ = std::fs::remove_dir_all(&runs);
+}

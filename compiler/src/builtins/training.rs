@@ -3,7 +3,7 @@
 use super::{Builtin, Effect, Resource, TypeRule, builtin};
 
 pub const BUILTINS: &[Builtin] = &[
-    builtin("pairs", "pairs(input: [Sample<T>], score: fn(Sample<T>) -> float, group: fn(Sample<T>) -> K, margin: float = 0.0) -> [PreferencePair]", "Preference pairs (chosen beats rejected by at least margin) from scored candidates.", "scored |> pairs(score: .quality, group: .input.id)").effect(Effect::Train),
+    builtin("pairs", "pairs(input: [T], score: fn(T) -> float, group: fn(T) -> K, margin: float = 0.0) -> [PreferencePair]", "Preference pairs (chosen beats rejected by more than margin) within groups of scored candidates; text from `prompt` and `completion` (Sample records), log-probs from `logprob`.", "scored |> pairs(score: .quality, group: .input.id)").effect(Effect::Train),
     builtin("dpo_loss", "dpo_loss(input: [PreferencePair], beta: float = 0.1) -> [PreferencePair]", "DPO loss per pair from policy and reference sequence log-probs; adds `loss`.", "pairs |> dpo_loss(beta: 0.1)").effect(Effect::Train).on(Resource::Compute).rule(TypeRule::Extend("loss", "float")),
     builtin("slic_loss", "slic_loss(input: [PreferencePair], delta: float = 1.0, lambda: float = 0.0) -> [PreferencePair]", "SLiC-HF rank-calibration hinge loss per pair; adds `loss`.", "pairs |> slic_loss(delta: 1.0)").effect(Effect::Train).on(Resource::Compute).rule(TypeRule::Extend("loss", "float")),
     builtin("boundary", "boundary(input: [PreferencePair], policy: Model, reference: Model, beta: float = 0.1, kappa: float = 0.6) -> Stage", "Alignment-stage probe: agreement between the policy's implicit preference and a reference scorer.", "let stage = probe |> boundary(policy, reference: judge)").stage().on(Resource::Model),
