@@ -427,7 +427,15 @@ fn humaneval_gold_patches_pass_and_wrong_ones_fail_in_docker() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let certified = std::fs::read_to_string(run_dir(&text(&out.stdout)).join("outputs/certified.jsonl")).unwrap();
     assert_eq!(certified.lines().count(), 5, "every gold patch passes 3 times out of 3:\n{certified}");
-    let _ = std::fs::remove_dir_all(&runs);
+    // Its scripted episodes, scored with G-RA and direct accumulation: the tests run in Docker.
+    let out = pipec(&root(), &["run", "examples/swe_gated_rewards.pipe", "--pipeline", "score_shipped", "-q", "--sandbox", "docker", "--runs", runs.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let metrics = std::fs::read_to_string(run_dir(&text(&out.stdout)).join("metrics.jsonl")).unwrap();
+    let values: Vec<f64> = metrics.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["value"].as_f64().unwrap()).collect();
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+    // Completion 8/10, modification 8/10, resolution 5/10 (the gold patches); mean G-RA 0.835
+    // against 0.975 direct: the empty and unsubmitted episodes lose their step credit.
+    assert!(values.iter().zip([0.8, 0.8, 0.5, 0.835, 0.975]).all(|(a, b)| close(*a, b)), "{metrics}");
 }
 
 #[test]
