@@ -436,6 +436,7 @@ fn humaneval_gold_patches_pass_and_wrong_ones_fail_in_docker() {
     // Completion 8/10, modification 8/10, resolution 5/10 (the gold patches); mean G-RA 0.835
     // against 0.975 direct: the empty and unsubmitted episodes lose their step credit.
     assert!(values.iter().zip([0.8, 0.8, 0.5, 0.835, 0.975]).all(|(a, b)| close(*a, b)), "{metrics}");
+    let _ = std::fs::remove_dir_all(&runs);
 }
 
 #[test]
