@@ -48,17 +48,20 @@ for b in backends:
     agree = np.mean([len(set(a) & set(f)) / k for a, f in zip(ids, faiss_ids)])
     rows.append(("", f"pipec {r['backend']} (same ids as faiss: {agree:.4%})", r["seconds"], r["peak_mib"], f"{faiss_s / r['seconds']:.2f}x faiss"))
 
-# --- segmented reward maths ----------------------------------------------------------------
+# --- segmented reward maths: G-RA gated returns, discounted returns, GRPO advantages ---------
 trajs, group = 1_000_000, 8
 lengths = rng.integers(1, 20, size=trajs).astype(np.int64)  # 1..19 steps, mean 10
 offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.uint32)
 steps = rng.standard_normal(int(offsets[-1])).astype(np.float32) * 0.1
+outcomes = rng.choice(np.array([-1.0, -0.5, 0.0, 1.0], dtype=np.float32), size=trajs)
 groups = np.arange(0, trajs + 1, group, dtype=np.uint32)
 d = f"{work}/rewards"
 os.makedirs(d, exist_ok=True)
-offsets.tofile(f"{d}/offsets.u32"); groups.tofile(f"{d}/groups.u32"); steps.tofile(f"{d}/steps.f32")
+offsets.tofile(f"{d}/offsets.u32"); groups.tofile(f"{d}/groups.u32"); steps.tofile(f"{d}/steps.f32"); outcomes.tofile(f"{d}/outcomes.f32")
 t = time.perf_counter()
-returns = np.add.reduceat(steps, offsets[:-1].astype(np.int64))
+# G-RA: step rewards credited only where the trajectory's outcome clears the gate (>= 0).
+steps = steps * np.repeat((outcomes >= 0).astype(np.float32), lengths)
+returns = outcomes + np.add.reduceat(steps, offsets[:-1].astype(np.int64))
 # Discounted returns, vectorised over trajectories: pad to [trajs, max_len] and scan backwards.
 maxlen = int(lengths.max())
 col = np.arange(int(offsets[-1])) - np.repeat(offsets[:-1].astype(np.int64), lengths)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark the compute kernels side by side with their peers, on the same generated data, in one
 # run: dense top-k against faiss-cpu IndexFlatIP (100k x 384 index, 1k queries, k = 100), segmented
-# reward maths (gated sums, discounted returns, GRPO advantages over 10M steps in 1M trajectories)
+# reward maths (G-RA gated returns, discounted returns, GRPO advantages over 10M steps in 1M trajectories)
 # against numpy, and a model soup of three ~1 GB checkpoints against mergekit's linear merge and
 # plain `cp`. Prints seconds, ratios and peak memory. Not a test; numbers go to docs/performance.md.
 # Usage: bench/kernels.sh [BACKENDS]   BACKENDS defaults to "cpu"; on a GPU machine use "cpu gpu".

@@ -3,7 +3,7 @@
 //! backend and this process's peak resident memory. Not a test: numbers go to docs/performance.md.
 //!
 //!   kernel_bench topk DIR K BACKEND        DIR/{index,queries}.f32 + DIR/dim; writes DIR/pipec_ids.u32
-//!   kernel_bench rewards DIR BACKEND       DIR/{offsets,groups}.u32 + DIR/steps.f32
+//!   kernel_bench rewards DIR BACKEND       DIR/{offsets,groups}.u32 + DIR/{steps,outcomes}.f32
 //!   kernel_bench soup OUT BACKEND IN...    safetensors files
 
 use pipec_compute::kernels::{segments, soup, topk};
@@ -52,11 +52,16 @@ fn main() {
         "rewards" => {
             let dir = Path::new(arg(1));
             let b = backend(arg(2));
-            let (offsets, groups, steps) = (ints(&dir.join("offsets.u32")), ints(&dir.join("groups.u32")), floats(&dir.join("steps.f32")));
+            let (offsets, groups, steps, outcomes) = (ints(&dir.join("offsets.u32")), ints(&dir.join("groups.u32")), floats(&dir.join("steps.f32")), floats(&dir.join("outcomes.f32")));
             let t = Instant::now();
-            // Per trajectory: the summed step rewards and the discounted return of every step.
-            let returns = segments::run(&b, segments::Op::Sum, &offsets, &steps).expect("sum");
-            let discounted = segments::run(&b, segments::Op::Discounted { gamma: 0.99 }, &offsets, &steps).expect("discounted");
+            // G-RA: the outcome's gate broadcast to every step, step rewards credited under it,
+            // summed per trajectory; and the discounted return of every gated step.
+            let gate: Vec<f32> = outcomes.iter().map(|o| if *o >= 0.0 { 1.0 } else { 0.0 }).collect();
+            let gate = segments::run(&b, segments::Op::Broadcast, &offsets, &gate).expect("broadcast");
+            let gated: Vec<f32> = steps.iter().zip(&gate).map(|(s, g)| s * g).collect();
+            let credit = segments::run(&b, segments::Op::Sum, &offsets, &gated).expect("sum");
+            let returns: Vec<f32> = outcomes.iter().zip(&credit).map(|(o, c)| o + c).collect();
+            let discounted = segments::run(&b, segments::Op::Discounted { gamma: 0.99 }, &offsets, &gated).expect("discounted");
             // GRPO: z-score of each trajectory's return within its group.
             let mean = segments::run(&b, segments::Op::Mean, &groups, &returns).expect("mean");
             let std = segments::run(&b, segments::Op::Std, &groups, &returns).expect("std");
