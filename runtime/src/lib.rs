@@ -12,3 +12,4 @@ pub mod report;
 pub mod scheduler;
 pub mod sandbox;
 pub mod compute;
+pub mod models;

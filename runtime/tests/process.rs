@@ -515,3 +515,65 @@ fn champ_example_pairs_correct_solutions_over_incorrect_ones() {
     }
     let _ = std::fs::remove_dir_all(&runs);
 }
+
+/// llama.cpp's OpenAI-compatible server (PyPI xllamacpp) on the SmolLM2 GGUF that
+/// `scripts/fetch-models.sh` fetched; killed when dropped.
+struct LlamaServer(std::process::Child, u16);
+
+impl Drop for LlamaServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The server, or None (said) when the models were not fetched; `PIPEC_REQUIRE_MODELS=1` (set by
+/// `.ci/run`) makes that a failure.
+fn llama_server() -> Option<LlamaServer> {
+    let models = std::env::var("PIPEC_MODELS").map(PathBuf::from).unwrap_or_else(|_| root().join("models"));
+    let (python, gguf) = (models.join("llamacpp/bin/python"), models.join("smollm2-135m-instruct.q4_1.gguf"));
+    if !python.exists() || !gguf.exists() {
+        assert!(std::env::var("PIPEC_REQUIRE_MODELS").is_err(), "PIPEC_REQUIRE_MODELS=1 but {} has no models: run scripts/fetch-models.sh", models.display());
+        eprintln!("skipped: no models in {} (scripts/fetch-models.sh fetches them)", models.display());
+        return None;
+    }
+    let port = 18_000 + (std::process::id() % 2_000) as u16;
+    let mut child = Command::new(python).arg(root().join("scripts/llamacpp_server.py")).arg(gguf).arg(port.to_string()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null()).spawn().expect("python starts");
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+    assert_eq!(line.trim(), "ready", "llama.cpp's server did not come up");
+    Some(LlamaServer(child, port))
+}
+
+#[test]
+fn samples_come_from_a_real_llama_cpp_server_and_reruns_reuse_its_answers() {
+    let Some(server) = llama_server() else { return };
+    let runs = scratch("llm");
+    let url = format!("http://127.0.0.1:{}", server.1);
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "examples/sample_arithmetic.pipe", "-q", "--runs", runs.to_str().unwrap()];
+        args.extend(extra);
+        Command::new(env!("CARGO_BIN_EXE_pipec")).args(&args).env("PIPEC_LLM_URL", &url).current_dir(root()).output().unwrap()
+    };
+    let first = run(&[]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let answers = std::fs::read_to_string(run_dir(&text(&first.stdout)).join("outputs/answers.jsonl")).unwrap();
+    assert_eq!(answers.lines().count(), 8, "4 questions x 2 samples:\n{answers}");
+    for line in answers.lines() {
+        // "a1/0 (-5.76): The answer is: 4": every sample carries the server's summed log-probs.
+        let lp: f64 = line.split(['(', ')']).nth(1).unwrap().parse().unwrap_or_else(|_| panic!("no log-prob in {line}"));
+        assert!(lp < 0.0, "{line}");
+    }
+    // With the server gone, a fresh run still gets every answer from the request cache.
+    drop(server);
+    let offline = run(&["--fresh"]);
+    assert!(offline.status.success(), "{}", text(&offline.stderr));
+    assert_eq!(std::fs::read_to_string(run_dir(&text(&offline.stdout)).join("outputs/answers.jsonl")).unwrap(), answers);
+    // Without the cache, the unreachable endpoint is a clear error at the node's line.
+    let other = runs.join("other-cache");
+    let failed = run(&["--cache", other.to_str().unwrap()]);
+    assert!(!failed.status.success());
+    let err = text(&failed.stderr);
+    assert!(err.contains("examples/sample_arithmetic.pipe:21") && err.contains(&format!("cannot reach {url}")) && err.contains("(5 attempts)"), "{err}");
+    let _ = std::fs::remove_dir_all(&runs);
+}

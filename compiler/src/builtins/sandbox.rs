@@ -6,7 +6,7 @@ pub const BUILTINS: &[Builtin] = &[
     builtin("docker", "docker(image: str, network: none|bridge|host = none, cpus: float = 1.0, memory: size = 2GiB, pids: int = 256, timeout: duration = 10m) -> Sandbox", "A Docker container per verification (pooled); network off unless asked.", r#"sandbox box = docker(image: "pipec/python", timeout: 10m)"#).ns(Namespace::SandboxCtor),
     builtin("local", "local(timeout: duration = 1m, memory: size = 2GiB) -> Sandbox", "A subprocess in a fresh temporary directory with a scrubbed environment.", "sandbox here = local(timeout: 1m)").ns(Namespace::SandboxCtor),
     builtin("math_equal", "math_equal(answer: str, expected: str) -> Verdict", "Maths answers equal after normalisation (`#### 42`, `\\boxed{}`, fractions, separators, units).", "math_equal(extract_answer(out), p.answer)"),
-    builtin("extract_answer", "extract_answer(text: str) -> str", "The final answer of a worked solution (`#### x` or the last `\\boxed{x}`).", "extract_answer(out)"),
+    builtin("extract_answer", "extract_answer(text: str) -> str", "The final answer of a worked solution: `#### x`, else the last `\\boxed{x}`, else the last number.", "extract_answer(out)"),
     builtin("regex", "regex(text: str, pattern: str) -> Verdict", "Passes when the pattern matches the text.", r#"regex(out, "^ANSWER: [A-D]$")"#),
     builtin("exact", "exact(text: str, expected: str) -> Verdict", "Passes when the trimmed strings are equal.", "exact(out, p.answer)"),
     builtin("json_schema", "json_schema(text: str, schema: str) -> Verdict", "Passes when the text is JSON valid against the schema.", r#"json_schema(out, "{\"type\": \"object\"}")"#),

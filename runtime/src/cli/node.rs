@@ -47,7 +47,7 @@ fn run_one(args: &Args) -> Result<serde_json::Value, String> {
     let node = &pipeline.graph[index];
     let workdir = std::env::current_dir().map_err(|e| e.to_string())?;
     let scratch = args.outputs.parent().map_or_else(|| PathBuf::from(".tmp"), |p| p.join(".tmp"));
-    let env = RunEnv { workdir, outputs: args.outputs.clone(), scratch, sandbox: Arc::new(crate::sandbox::Client::new(args.sandbox)?), sandbox_slots: std::thread::available_parallelism().map_or(2, |n| n.get()), compute: Arc::new(crate::compute::Compute::new(args.backend)), blobs: args.cache.join("blobs") };
+    let env = RunEnv { workdir, outputs: args.outputs.clone(), scratch, sandbox: Arc::new(crate::sandbox::Client::new(args.sandbox)?), sandbox_slots: std::thread::available_parallelism().map_or(2, |n| n.get()), compute: Arc::new(crate::compute::Compute::new(args.backend)), blobs: args.cache.join("blobs"), models: Arc::new(crate::models::Models::new(args.cache.join("requests"))) };
     let keys = keys_for(&plan, pipeline, &env)?;
     let store = Store::open(&args.cache);
     let mut values = HashMap::new();

@@ -107,6 +107,16 @@ impl<'p> Evaluator<'p> {
         self
     }
 
+    /// The declaration `name` refers to from this node's module.
+    pub fn definition(&self, name: &str) -> Option<&'p Definition> {
+        self.plan.definitions.get(self.plan.scopes.get(&self.module)?.get(name)?)
+    }
+
+    /// Evaluate an expression of a top-level declaration (a model's arguments) in its module.
+    pub fn value_of_declaration(&self, e: &Expr, module: &str) -> Result<Value> {
+        self.value_in(e, &mut Vec::new(), module)
+    }
+
     /// Evaluate to data (a function where data is expected is an error).
     pub fn value(&self, e: &Expr) -> Result<Value> {
         let module = self.module.clone();

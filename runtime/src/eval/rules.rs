@@ -21,7 +21,7 @@ pub fn regex(text: &str, pattern: &str) -> Result<Value, String> {
 }
 
 /// The final answer of a worked solution: after the last `####`, else the last `\boxed{...}`,
-/// else the whole text, trimmed.
+/// else the last number, else the whole text, trimmed.
 pub fn extract_answer(text: &str) -> String {
     if let Some(i) = text.rfind("####") {
         return text[i + 4..].lines().next().unwrap_or("").trim().to_string();
@@ -29,7 +29,10 @@ pub fn extract_answer(text: &str) -> String {
     if let Some(b) = last_boxed(text) {
         return b;
     }
-    text.trim().to_string()
+    // Otherwise the last number ("The answer is: 4." -> "4"), or the whole text when there is none.
+    static NUMBER: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let number = NUMBER.get_or_init(|| regex::Regex::new(r"-?\d[\d,]*(\.\d+)?(/\d+)?").unwrap_or_else(|_| unreachable!("a valid pattern")));
+    number.find_iter(text).last().map_or_else(|| text.trim().to_string(), |m| m.as_str().to_string())
 }
 
 fn last_boxed(text: &str) -> Option<String> {

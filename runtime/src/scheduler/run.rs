@@ -126,7 +126,7 @@ fn open_run(plan: Arc<Plan>, pipeline: &str, opts: &RunOptions, observer: Arc<dy
     let run_dir = create_run_dir(&opts.runs_dir, pipeline, &clock::stamp()).map_err(|e| format!("cannot create a run folder in {}: {e}", opts.runs_dir.display()))?;
     let run_name = run_dir.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     let sandbox = Arc::new(crate::sandbox::Client::new(opts.sandbox)?);
-    let env = RunEnv { workdir: opts.workdir.clone(), outputs: run_dir.join("outputs"), scratch: run_dir.join(".tmp"), sandbox, sandbox_slots: opts.limits.sandbox, compute: Arc::new(crate::compute::Compute::new(opts.backend)), blobs: opts.cache_dir.join("blobs") };
+    let env = RunEnv { workdir: opts.workdir.clone(), outputs: run_dir.join("outputs"), scratch: run_dir.join(".tmp"), sandbox, sandbox_slots: opts.limits.sandbox, compute: Arc::new(crate::compute::Compute::new(opts.backend)), blobs: opts.cache_dir.join("blobs"), models: Arc::new(crate::models::Models::new(opts.cache_dir.join("requests"))) };
     let io = |e: std::io::Error| format!("cannot write into {}: {e}", run_dir.display());
     let plan_json = plan.to_json();
     atomic::write_bytes(&run_dir.join("plan.json"), &env.scratch, plan_json.as_bytes()).map_err(io)?;

@@ -4,6 +4,7 @@
 mod batches;
 mod certify;
 mod dedup;
+mod generate;
 mod io;
 mod per_record;
 mod preferences;
@@ -43,6 +44,8 @@ pub struct RunEnv {
     pub compute: Arc<crate::compute::Compute>,
     /// `<cache>/blobs`: large node outputs (soup checkpoints), named by content hash.
     pub blobs: PathBuf,
+    /// Model endpoints (requests cached under `<cache>/requests`).
+    pub models: Arc<crate::models::Models>,
 }
 
 /// Why a node failed.
@@ -86,6 +89,7 @@ pub fn executor(builtin: &str) -> Option<Exec> {
         "verify" => verify::verify,
         "certify" => certify::certify,
         "soup" => soup::soup,
+        "sample" => generate::sample,
         "score" => rewards::score,
         "advantages" => rewards::advantages,
         "split_steps" => values::split_steps,

@@ -1,0 +1,123 @@
+//! The HTTP side of models: OpenAI-compatible chat completions with per-token log-probs. Each
+//! request is cached by the BLAKE3 of its endpoint and body (the API key is not part of it), so a
+//! rerun or a retried node reuses finished calls. 429, 5xx and connection failures are retried
+//! with exponential backoff; at most `concurrency` requests per endpoint are in flight. The API
+//! key is read from the environment when sending and appears in no file or message.
+
+use super::Endpoint;
+use crate::data::Value;
+use serde_json::json;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// One completion: its text and the sum of its tokens' log-probs (None when the server gave none).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Completion {
+    pub text: String,
+    pub logprob: Option<f64>,
+    pub tokens: u64,
+}
+
+pub struct Client {
+    runtime: Option<tokio::runtime::Runtime>,
+    http: reqwest::Client,
+    /// `<cache>/requests`: one JSON file per request key.
+    cache: PathBuf,
+}
+
+impl Drop for Client {
+    /// The last owner may be a worker thread of another runtime: never block while dropping.
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("models::Client")
+    }
+}
+
+const ATTEMPTS: u32 = 5;
+
+impl Client {
+    pub fn new(cache: PathBuf) -> Result<Client, String> {
+        // HTTPS through rustls with the ring provider; installing twice is harmless.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| e.to_string())?;
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(600)).build().map_err(|e| format!("cannot make an HTTP client: {e}"))?;
+        Ok(Client { runtime: Some(runtime), http, cache })
+    }
+
+    /// Chat completions for `prompts` (one user message each; `seeds[i]` for prompt i), at most
+    /// `endpoint.concurrency` at once, in order.
+    pub fn chat(&self, endpoint: &Endpoint, prompts: &[(String, i64)], max_tokens: i64, temperature: f64) -> Vec<Result<Completion, String>> {
+        let rt = self.runtime.as_ref().unwrap_or_else(|| unreachable!("the runtime lives until drop"));
+        let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(endpoint.concurrency));
+        rt.block_on(async {
+            let calls = prompts.iter().map(|(prompt, seed)| {
+                let body = json!({
+                    "model": endpoint.model,
+                    "messages": [{"role": "user", "content": prompt}],
+                    "max_tokens": max_tokens, "temperature": temperature, "seed": seed, "logprobs": true,
+                });
+                let limit = limit.clone();
+                async move {
+                    let _slot = limit.acquire().await.map_err(|e| e.to_string())?;
+                    let response = self.cached(endpoint, "/v1/chat/completions", &body).await?;
+                    completion(&response)
+                }
+            });
+            futures_util::future::join_all(calls).await
+        })
+    }
+
+    async fn cached(&self, endpoint: &Endpoint, path: &str, body: &Value) -> Result<Value, String> {
+        let key = blake3::hash(format!("{}{path}\n{body}", endpoint.base_url).as_bytes()).to_hex().to_string();
+        let file = self.cache.join(format!("{key}.json"));
+        if let Some(v) = std::fs::read(&file).ok().and_then(|b| serde_json::from_slice(&b).ok()) {
+            return Ok(v);
+        }
+        let v = self.post(endpoint, path, body).await?;
+        let scratch = self.cache.join(".tmp");
+        crate::data::atomic::write_bytes(&file, &scratch, v.to_string().as_bytes()).map_err(|e| format!("cannot cache the response in {}: {e}", self.cache.display()))?;
+        Ok(v)
+    }
+
+    async fn post(&self, endpoint: &Endpoint, path: &str, body: &Value) -> Result<Value, String> {
+        let url = format!("{}{path}", endpoint.base_url);
+        let key = std::env::var(&endpoint.api_key_env).ok().filter(|k| !k.is_empty());
+        let mut last = String::new();
+        for attempt in 0..ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(250 << attempt)).await;
+            }
+            let mut request = self.http.post(&url).json(body);
+            if let Some(k) = &key {
+                request = request.bearer_auth(k);
+            }
+            match request.send().await {
+                Ok(r) if r.status().is_success() => return r.json::<Value>().await.map_err(|e| format!("{url}: the answer is not JSON: {e}")),
+                Ok(r) if r.status().as_u16() == 429 || r.status().is_server_error() => last = format!("{url} answered {}", r.status()),
+                Ok(r) => {
+                    let status = r.status();
+                    let text = r.text().await.unwrap_or_default();
+                    return Err(format!("{url} answered {status}: {}", crate::sandbox::tail(&text, 300)));
+                }
+                Err(e) => last = format!("cannot reach {url}: {}", e.without_url()),
+            }
+        }
+        Err(format!("{last} ({ATTEMPTS} attempts)"))
+    }
+}
+
+/// The first choice of a chat completion response.
+fn completion(v: &Value) -> Result<Completion, String> {
+    let choice = v.get("choices").and_then(|c| c.get(0)).ok_or_else(|| format!("the answer has no choices: {}", crate::sandbox::tail(&v.to_string(), 300)))?;
+    let text = choice.pointer("/message/content").and_then(Value::as_str).unwrap_or_default().to_string();
+    let logprob = choice.pointer("/logprobs/content").and_then(Value::as_array).map(|toks| toks.iter().filter_map(|t| t.get("logprob").and_then(Value::as_f64)).sum());
+    let tokens = v.pointer("/usage/completion_tokens").and_then(Value::as_u64).unwrap_or(0);
+    Ok(Completion { text, logprob, tokens })
+}
