@@ -13,3 +13,4 @@ pub mod scheduler;
 pub mod sandbox;
 pub mod compute;
 pub mod models;
+pub mod blocking;

@@ -165,6 +165,15 @@ impl Gpu {
     }
 }
 
+/// Run `f` on row ranges of at most `per` rows (what one binding holds) and join the results.
+pub fn by_rows<T>(rows: usize, per: usize, mut f: impl FnMut(usize, usize) -> Result<Vec<T>, String>) -> Result<Vec<T>, String> {
+    let mut out = Vec::new();
+    for r0 in (0..rows).step_by(per.max(1)) {
+        out.extend(f(r0, (r0 + per.max(1)).min(rows))?);
+    }
+    Ok(out)
+}
+
 /// Workgroups needed for `n` items at `per` items per group, as a 2-D grid when one dimension is
 /// not enough (kernels fold `id.x + id.y * stride`).
 pub fn grid(n: u64, per: u64, max: u32) -> [u32; 3] {

@@ -4,7 +4,7 @@
 
 mod gpu;
 
-pub use gpu::{Buf, Gpu, Kernel, grid};
+pub use gpu::{Buf, Gpu, Kernel, by_rows, grid};
 use std::sync::Arc;
 
 /// What the user asked for.

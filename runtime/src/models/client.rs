@@ -19,19 +19,10 @@ pub struct Completion {
 }
 
 pub struct Client {
-    runtime: Option<tokio::runtime::Runtime>,
+    runtime: crate::blocking::OwnedRuntime,
     http: reqwest::Client,
     /// `<cache>/requests`: one JSON file per request key.
     cache: PathBuf,
-}
-
-impl Drop for Client {
-    /// The last owner may be a worker thread of another runtime: never block while dropping.
-    fn drop(&mut self) {
-        if let Some(rt) = self.runtime.take() {
-            rt.shutdown_background();
-        }
-    }
 }
 
 impl std::fmt::Debug for Client {
@@ -46,17 +37,16 @@ impl Client {
     pub fn new(cache: PathBuf) -> Result<Client, String> {
         // HTTPS through rustls with the ring provider; installing twice is harmless.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| e.to_string())?;
+        let runtime = crate::blocking::OwnedRuntime::new()?;
         let http = reqwest::Client::builder().timeout(Duration::from_secs(600)).build().map_err(|e| format!("cannot make an HTTP client: {e}"))?;
-        Ok(Client { runtime: Some(runtime), http, cache })
+        Ok(Client { runtime, http, cache })
     }
 
     /// Chat completions for `prompts` (one user message each; `seeds[i]` for prompt i), at most
     /// `endpoint.concurrency` at once, in order.
     pub fn chat(&self, endpoint: &Endpoint, prompts: &[(String, i64)], max_tokens: i64, temperature: f64) -> Vec<Result<Completion, String>> {
-        let rt = self.runtime.as_ref().unwrap_or_else(|| unreachable!("the runtime lives until drop"));
         let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(endpoint.concurrency));
-        rt.block_on(async {
+        self.runtime.block_on(async {
             let calls = prompts.iter().map(|(prompt, seed)| {
                 let body = json!({
                     "model": endpoint.model,

@@ -78,7 +78,7 @@ pub enum Mode {
 /// Runs steps in sandboxes; owns the Docker connection and an async runtime for it, so blocking
 /// callers (executors on worker threads) can use it.
 pub struct Client {
-    runtime: Option<tokio::runtime::Runtime>,
+    runtime: crate::blocking::OwnedRuntime,
     docker: OnceLock<Result<bollard::Docker, String>>,
     mode: Mode,
     /// Set once `auto` has fallen back to local subprocesses.
@@ -86,15 +86,6 @@ pub struct Client {
     pool: docker::Pool,
     /// Set by `abort`: no new sandbox starts.
     aborted: std::sync::atomic::AtomicBool,
-}
-
-impl Drop for Client {
-    /// The last owner may be a worker thread of another runtime: never block while dropping.
-    fn drop(&mut self) {
-        if let Some(rt) = self.runtime.take() {
-            rt.shutdown_background();
-        }
-    }
 }
 
 impl std::fmt::Debug for Client {
@@ -105,8 +96,7 @@ impl std::fmt::Debug for Client {
 
 impl Client {
     pub fn new(mode: Mode) -> Result<Client, String> {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| e.to_string())?;
-        Ok(Client { runtime: Some(runtime), docker: OnceLock::new(), mode, fell_back: Default::default(), pool: docker::Pool::new(), aborted: Default::default() })
+        Ok(Client { runtime: crate::blocking::OwnedRuntime::new()?, docker: OnceLock::new(), mode, fell_back: Default::default(), pool: docker::Pool::new(), aborted: Default::default() })
     }
 
     /// Whether `docker(...)` sandboxes run as local subprocesses here.
@@ -127,7 +117,7 @@ impl Client {
     }
 
     fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
-        self.runtime.as_ref().unwrap_or_else(|| unreachable!("the runtime lives until drop")).block_on(f)
+        self.runtime.block_on(f)
     }
 
     fn docker(&self) -> Result<&bollard::Docker, Infra> {

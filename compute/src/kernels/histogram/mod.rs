@@ -2,7 +2,7 @@
 //! verifiers): a binomial(k, p̂) pmf, one-hot or two-hot at p̂, or a Gaussian of width σ around p̂;
 //! and the expectation readout `Σ_j q_j v_j`. Values are clamped to [0, 1].
 
-use crate::backend::{Backend, Gpu, Kernel, grid};
+use crate::backend::{Backend, Gpu, Kernel, by_rows, grid};
 use rayon::prelude::*;
 
 const SHADER: &str = include_str!("shader.wgsl");
@@ -31,7 +31,7 @@ pub fn targets(backend: &Backend, values: &[f32], k: u32, kind: Target) -> Resul
             out.par_chunks_mut(k as usize + 1).zip(values.par_iter()).for_each(|(row, &v)| build(row, v.clamp(0.0, 1.0), k, kind));
             Ok(out)
         }
-        Backend::Gpu(g) => on_gpu(g, "build", values, k, kind, values.len() * (k as usize + 1)),
+        Backend::Gpu(g) => on_gpu(g, "build", values, k, kind),
     }
 }
 
@@ -42,7 +42,7 @@ pub fn expectation(backend: &Backend, probs: &[f32], k: u32) -> Result<Vec<f32>,
     }
     match backend {
         Backend::Cpu => Ok(probs.par_chunks(k as usize + 1).map(|row| row.iter().enumerate().map(|(j, q)| q * j as f32 / k as f32).sum()).collect()),
-        Backend::Gpu(g) => on_gpu(g, "expectation", probs, k, Target::Binomial, probs.len() / (k as usize + 1)),
+        Backend::Gpu(g) => on_gpu(g, "expectation", probs, k, Target::Binomial),
     }
 }
 
@@ -88,7 +88,7 @@ struct Params {
     pad: [u32; 3],
 }
 
-fn on_gpu(g: &Gpu, entry: &'static str, input: &[f32], k: u32, kind: Target, out_len: usize) -> Result<Vec<f32>, String> {
+fn on_gpu(g: &Gpu, entry: &'static str, input: &[f32], k: u32, kind: Target) -> Result<Vec<f32>, String> {
     let rows = if entry == "build" { input.len() } else { input.len() / (k as usize + 1) };
     let per = ((g.max_binding() / 4) as usize / (k as usize + 1)).max(1);
     let (code, sigma) = match kind {
@@ -97,18 +97,15 @@ fn on_gpu(g: &Gpu, entry: &'static str, input: &[f32], k: u32, kind: Target, out
         Target::TwoHot => (2, 0.0),
         Target::Gaussian { sigma } => (3, sigma),
     };
-    let mut out = Vec::with_capacity(out_len);
-    for r0 in (0..rows).step_by(per) {
-        let r1 = (r0 + per).min(rows);
+    by_rows(rows, per, |r0, r1| {
         let n = r1 - r0;
         let (inp, len) = if entry == "build" { (&input[r0..r1], n * (k as usize + 1)) } else { (&input[r0 * (k as usize + 1)..r1 * (k as usize + 1)], n) };
         let (ib, ob) = (g.upload(inp), g.alloc(len as u64 * 4));
         let groups = grid(n as u64, 64, g.max_groups());
         let params = Params { rows: n as u32, k, kind: code, sigma, stride: groups[0] * 64, pad: [0; 3] };
         g.dispatch(&Kernel { name: "histogram", source: SHADER, entry }, &params, &[&ib, &ob], groups);
-        out.extend(g.read::<f32>(&ob)?);
-    }
-    Ok(out)
+        g.read::<f32>(&ob)
+    })
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Hard-negative mixing (KaLM-V2): `normalise(λ a + (1 - λ) b)` for each pair of negatives, with
 //! the λ draws (Beta) made on the host. A pair that mixes to zero stays zero.
 
-use crate::backend::{Backend, Gpu, Kernel, grid};
+use crate::backend::{Backend, Gpu, Kernel, by_rows, grid};
 use rayon::prelude::*;
 
 const SHADER: &str = include_str!("shader.wgsl");
@@ -44,16 +44,13 @@ struct Params {
 
 fn on_gpu(g: &Gpu, a: &[f32], b: &[f32], lambda: &[f32], dim: usize) -> Result<Vec<f32>, String> {
     let per = ((g.max_binding() / 4) as usize / dim).max(1);
-    let mut out = Vec::with_capacity(a.len());
-    for p0 in (0..lambda.len()).step_by(per) {
-        let p1 = (p0 + per).min(lambda.len());
+    by_rows(lambda.len(), per, |p0, p1| {
         let n = (p1 - p0) as u32;
         let (ab, bb, lb, ob) = (g.upload(&a[p0 * dim..p1 * dim]), g.upload(&b[p0 * dim..p1 * dim]), g.upload(&lambda[p0..p1]), g.alloc(n as u64 * dim as u64 * 4));
         let groups = grid(n as u64, 1, g.max_groups());
         g.dispatch(&Kernel { name: "mix", source: SHADER, entry: "mix_pairs" }, &Params { pairs: n, dim: dim as u32, stride: groups[0], pad: 0 }, &[&ab, &bb, &lb, &ob], groups);
-        out.extend(g.read::<f32>(&ob)?);
-    }
-    Ok(out)
+        g.read::<f32>(&ob)
+    })
 }
 
 #[cfg(test)]

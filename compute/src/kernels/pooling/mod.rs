@@ -4,7 +4,7 @@
 
 mod cpu;
 
-use crate::backend::{Backend, Gpu, Kernel, grid};
+use crate::backend::{Backend, Gpu, Kernel, by_rows, grid};
 
 const SHADER: &str = include_str!("shader.wgsl");
 
@@ -35,19 +35,15 @@ struct Params {
 
 fn on_gpu(g: &Gpu, h: &[f32], mask: &[bool], tokens: usize, dim: usize, keep: usize) -> Result<Vec<f32>, String> {
     let per = ((g.max_binding() / 4) as usize / (tokens * dim)).max(1);
-    let batch = mask.len() / tokens;
-    let mut out = Vec::with_capacity(batch * keep);
-    for b0 in (0..batch).step_by(per) {
-        let b1 = (b0 + per).min(batch);
+    by_rows(mask.len() / tokens, per, |b0, b1| {
         let n = (b1 - b0) as u32;
         let m: Vec<u32> = mask[b0 * tokens..b1 * tokens].iter().map(|&x| x as u32).collect();
         let (hb, mb, ob) = (g.upload(&h[b0 * tokens * dim..b1 * tokens * dim]), g.upload(&m), g.alloc(n as u64 * keep as u64 * 4));
         let groups = grid(n as u64, 1, g.max_groups());
         let params = Params { batch: n, tokens: tokens as u32, dim: dim as u32, keep: keep as u32, stride: groups[0], pad: [0; 3] };
         g.dispatch(&Kernel { name: "pooling", source: SHADER, entry: "pool" }, &params, &[&hb, &mb, &ob], groups);
-        out.extend(g.read::<f32>(&ob)?);
-    }
-    Ok(out)
+        g.read::<f32>(&ob)
+    })
 }
 
 #[cfg(test)]
