@@ -564,6 +564,29 @@ fn samples_come_from_a_real_llama_cpp_server_and_reruns_reuse_its_answers() {
         let lp: f64 = line.split(['(', ')']).nth(1).unwrap().parse().unwrap_or_else(|_| panic!("no log-prob in {line}"));
         assert!(lp < 0.0, "{line}");
     }
+    // Monte-Carlo step values: every step prefix of a sampled solution gets 2 checked rollouts.
+    let pipe = runs.join("mc.pipe");
+    std::fs::write(&pipe, format!(r#"schema Question {{
+  id: str
+  question: str
+  answer: str
+}}
+dataset questions: [Question] = jsonl("{}")
+model tiny = openai(base_url: env("PIPEC_LLM_URL"), model: "smollm2", max_tokens: 24)
+verifier ok(q: Question, out: str) -> Verdict = math_equal(extract_answer(out), q.answer)
+pipeline mc {{
+  questions |> subsample(n: 1, seed: 0) |> sample(tiny, n: 1, prompt: .question) |> split_steps(sep: " ") |> mc_value(tiny, rollouts: 2, check: ok, question: .question, max_tokens: 24) |> write("values.jsonl")
+}}
+"#, root().join("examples/data/arithmetic.jsonl").display())).unwrap();
+    let mc = Command::new(env!("CARGO_BIN_EXE_pipec")).args(["run", pipe.to_str().unwrap(), "-q", "--runs", runs.to_str().unwrap()]).env("PIPEC_LLM_URL", &url).output().unwrap();
+    assert!(mc.status.success(), "{}", text(&mc.stderr));
+    let values = std::fs::read_to_string(run_dir(&text(&mc.stdout)).join("outputs/values.jsonl")).unwrap();
+    assert!(values.lines().count() >= 1, "{values}");
+    for line in values.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let (value, successes) = (v["value"].as_f64().unwrap(), v["successes"].as_i64().unwrap());
+        assert!(v["rollouts"] == 2 && (0..=2).contains(&successes) && value == successes as f64 / 2.0, "{line}");
+    }
     // With the server gone, a fresh run still gets every answer from the request cache.
     drop(server);
     let offline = run(&["--fresh"]);

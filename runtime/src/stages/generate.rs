@@ -1,4 +1,4 @@
-//! `sample(model, n, prompt, temperature, max_tokens, seed)`: n completions per record from a
+//! Model stages. `sample(model, n, prompt, temperature, max_tokens, seed)`: n completions per record from a
 //! model endpoint, as `Sample` records (`id` is the record's id, or its index, then `/i`; `logprob`
 //! is the completion's summed token log-probs when the server reports them). Completion i of a
 //! record is asked with seed `seed + i`, so reruns ask the same questions and hit the cache.
@@ -40,6 +40,52 @@ pub fn sample(ctx: &Ctx) -> Output {
             _ => r.to_string(),
         };
         out.push(json!({"id": format!("{id}/{i}"), "prompt": prompts[k].0, "completion": c.text, "index": i, "logprob": c.logprob, "input": rows[r]}));
+    }
+    Ok(Value::Array(out))
+}
+
+/// `mc_value(model, rollouts, check, question)`: N continuations of every step prefix, each
+/// checked by `check(input, prefix + continuation)`; the value is the fraction that pass. The
+/// model is asked to continue the partial solution after `question(input)`; rollout j of a prefix
+/// uses seed `seed + j`.
+pub fn mc_value(ctx: &Ctx) -> Output {
+    let rows = ctx.rows("input")?;
+    let rows = items(&rows);
+    let Some(ExprKind::Name(model)) = ctx.expr("model").map(|e| &e.kind) else { return Err(StageError::Message("`mc_value` needs a model by name".into())) };
+    let endpoint = crate::models::endpoint(&ctx.eval, &model.name).map_err(StageError::Message)?;
+    let (n, seed, max_tokens) = (ctx.int("rollouts", 8)?, ctx.int("seed", 0)?, ctx.int("max_tokens", 256)?);
+    let temperature = ctx.float("temperature", 0.7)?;
+    if !(1..=1024).contains(&n) {
+        return Err(StageError::Message(format!("rollouts = {n}: between 1 and 1024")));
+    }
+    let check = ctx.required_function("check")?;
+    let question = ctx.required_function("question")?;
+    let mut prompts = Vec::with_capacity(rows.len() * n as usize);
+    for (r, row) in rows.iter().enumerate() {
+        let input = row.get("input").cloned().unwrap_or(Value::Null);
+        let (Value::String(q), Some(prefix)) = (ctx.apply(&question, &input)?, row.get("prefix").and_then(Value::as_str)) else { return Err(StageError::Message(format!("record {r}: needs a `prefix`, and `question` must give a string"))) };
+        let ask = format!("{q}\n\nHere is the beginning of a solution:\n\n{prefix}\n\nContinue this solution from where it stops, through to the final answer.");
+        prompts.extend((0..n).map(|j| (ask.clone(), seed + j)));
+    }
+    let client = ctx.env.models.client().map_err(StageError::Message)?;
+    let done = client.chat(&endpoint, &prompts, max_tokens, temperature);
+    let mut out = Vec::with_capacity(rows.len());
+    for (r, row) in rows.iter().enumerate() {
+        let input = row.get("input").cloned().unwrap_or(Value::Null);
+        let prefix = row.get("prefix").and_then(Value::as_str).unwrap_or_default();
+        let mut successes = 0i64;
+        for j in 0..n as usize {
+            let c = done[r * n as usize + j].as_ref().map_err(|e| StageError::Message(format!("record {r}, rollout {j}: {e}")))?;
+            let verdict = ctx.eval.call(&check.0, vec![input.clone(), Value::String(format!("{prefix}\n\n{}", c.text))], check.1)?;
+            successes += (verdict.get("passed").and_then(Value::as_bool) == Some(true) || verdict == Value::Bool(true)) as i64;
+        }
+        let mut v = row.clone();
+        if let Some(m) = v.as_object_mut() {
+            m.insert("value".into(), Value::from(successes as f64 / n as f64));
+            m.insert("successes".into(), Value::from(successes));
+            m.insert("rollouts".into(), Value::from(n));
+        }
+        out.push(v);
     }
     Ok(Value::Array(out))
 }

@@ -90,6 +90,7 @@ pub fn executor(builtin: &str) -> Option<Exec> {
         "certify" => certify::certify,
         "soup" => soup::soup,
         "sample" => generate::sample,
+        "mc_value" => generate::mc_value,
         "score" => rewards::score,
         "advantages" => rewards::advantages,
         "split_steps" => values::split_steps,
