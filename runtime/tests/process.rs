@@ -529,7 +529,7 @@ impl Drop for LlamaServer {
 
 /// The server, or None (said) when the models were not fetched; `PIPEC_REQUIRE_MODELS=1` (set by
 /// `.ci/run`) makes that a failure.
-fn llama_server() -> Option<LlamaServer> {
+fn llama_server(embedding: bool) -> Option<LlamaServer> {
     let models = std::env::var("PIPEC_MODELS").map(PathBuf::from).unwrap_or_else(|_| root().join("models"));
     let (python, gguf) = (models.join("llamacpp/bin/python"), models.join("smollm2-135m-instruct.q4_1.gguf"));
     if !python.exists() || !gguf.exists() {
@@ -537,8 +537,8 @@ fn llama_server() -> Option<LlamaServer> {
         eprintln!("skipped: no models in {} (scripts/fetch-models.sh fetches them)", models.display());
         return None;
     }
-    let port = 18_000 + (std::process::id() % 2_000) as u16;
-    let mut child = Command::new(python).arg(root().join("scripts/llamacpp_server.py")).arg(gguf).arg(port.to_string()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null()).spawn().expect("python starts");
+    let port = 18_000 + (std::process::id() % 2_000) as u16 + if embedding { 2_000 } else { 0 };
+    let mut child = Command::new(python).arg(root().join("scripts/llamacpp_server.py")).arg(gguf).arg(port.to_string()).args(embedding.then_some("--embedding")).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null()).spawn().expect("python starts");
     let mut line = String::new();
     std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
     assert_eq!(line.trim(), "ready", "llama.cpp's server did not come up");
@@ -547,7 +547,7 @@ fn llama_server() -> Option<LlamaServer> {
 
 #[test]
 fn samples_come_from_a_real_llama_cpp_server_and_reruns_reuse_its_answers() {
-    let Some(server) = llama_server() else { return };
+    let Some(server) = llama_server(false) else { return };
     let runs = scratch("llm");
     let url = format!("http://127.0.0.1:{}", server.1);
     let run = |extra: &[&str]| {
@@ -598,5 +598,41 @@ pipeline mc {{
     assert!(!failed.status.success());
     let err = text(&failed.stderr);
     assert!(err.contains("examples/sample_arithmetic.pipe:21") && err.contains(&format!("cannot reach {url}")) && err.contains("(5 attempts)"), "{err}");
+    let _ = std::fs::remove_dir_all(&runs);
+}
+
+#[test]
+fn embeddings_from_a_real_llama_cpp_server_find_each_question_itself() {
+    let Some(server) = llama_server(true) else { return };
+    let runs = scratch("embed");
+    let pipe = runs.join("retrieve.pipe");
+    std::fs::write(&pipe, format!(r#"schema Problem {{
+  id: str
+  question: str
+  answer: str
+  solution: str
+}}
+dataset problems: [Problem] = jsonl("{}")
+model smol = openai(base_url: env("PIPEC_EMBED_URL"), model: "smollm2", dim: 576)
+pipeline retrieve {{
+  let index = problems |> embed(smol, text: .solution)
+  let hits = problems |> embed(smol, text: .solution) |> search(index, top: 3)
+  hits |> map(|h| "{{h.query.id}} -> {{h.hits[0].id}} {{h.hits[0].score}}") |> write("hits.jsonl")
+  problems |> embed(smol, text: .question, dims: 64) |> map(|p| len(p.embedding)) |> write("dims.jsonl")
+}}
+"#, root().join("examples/data/gsm8k/test.jsonl").display())).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_pipec")).args(["run", pipe.to_str().unwrap(), "-q", "--runs", runs.to_str().unwrap()]).env("PIPEC_EMBED_URL", format!("http://127.0.0.1:{}", server.1)).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let dir = run_dir(&text(&out.stdout));
+    let hits = std::fs::read_to_string(dir.join("outputs/hits.jsonl")).unwrap();
+    assert_eq!(hits.lines().count(), 20);
+    for line in hits.lines() {
+        // "gsm8k-3 -> gsm8k-3 1.0000001": every solution's nearest neighbour is itself.
+        let words: Vec<&str> = line.trim_matches('"').split_whitespace().collect();
+        assert_eq!(words[0], words[2], "{line}");
+        assert!((words[3].parse::<f64>().unwrap() - 1.0).abs() < 1e-4, "normalised: {line}");
+    }
+    let dims = std::fs::read_to_string(dir.join("outputs/dims.jsonl")).unwrap();
+    assert!(dims.lines().all(|l| l == "64"), "Matryoshka prefix: {dims}");
     let _ = std::fs::remove_dir_all(&runs);
 }

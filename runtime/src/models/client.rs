@@ -1,4 +1,5 @@
-//! The HTTP side of models: OpenAI-compatible chat completions with per-token log-probs. Each
+//! The HTTP side of models: OpenAI-compatible chat completions with per-token log-probs, and
+//! embeddings. Each
 //! request is cached by the BLAKE3 of its endpoint and body (the API key is not part of it), so a
 //! rerun or a retried node reuses finished calls. 429, 5xx and connection failures are retried
 //! with exponential backoff; at most `concurrency` requests per endpoint are in flight. The API
@@ -64,6 +65,24 @@ impl Client {
         })
     }
 
+    /// Embedding vectors of `texts`, requested in batches of 64, in order.
+    pub fn embeddings(&self, endpoint: &Endpoint, texts: &[String]) -> Result<Vec<Vec<f32>>, String> {
+        let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(endpoint.concurrency));
+        let batches: Vec<Result<Vec<Vec<f32>>, String>> = self.runtime.block_on(async {
+            let calls = texts.chunks(64).map(|batch| {
+                let body = json!({"model": endpoint.model, "input": batch});
+                let limit = limit.clone();
+                async move {
+                    let _slot = limit.acquire().await.map_err(|e| e.to_string())?;
+                    let response = self.cached(endpoint, "/v1/embeddings", &body).await?;
+                    vectors(&response, batch.len())
+                }
+            });
+            futures_util::future::join_all(calls).await
+        });
+        batches.into_iter().collect::<Result<Vec<_>, _>>().map(|b| b.into_iter().flatten().collect())
+    }
+
     async fn cached(&self, endpoint: &Endpoint, path: &str, body: &Value) -> Result<Value, String> {
         let key = blake3::hash(format!("{}{path}\n{body}", endpoint.base_url).as_bytes()).to_hex().to_string();
         let file = self.cache.join(format!("{key}.json"));
@@ -100,6 +119,23 @@ impl Client {
             }
         }
         Err(format!("{last} ({ATTEMPTS} attempts)"))
+    }
+}
+
+/// The `n` vectors of an embeddings response, by their `index`.
+fn vectors(v: &Value, n: usize) -> Result<Vec<Vec<f32>>, String> {
+    let data = v.get("data").and_then(Value::as_array).ok_or_else(|| format!("the answer has no data: {}", crate::sandbox::tail(&v.to_string(), 300)))?;
+    let mut out = vec![Vec::new(); n];
+    for (i, item) in data.iter().enumerate() {
+        let at = item.get("index").and_then(Value::as_u64).map_or(i, |x| x as usize);
+        let e = item.get("embedding").and_then(Value::as_array).ok_or_else(|| format!("item {at} of the answer has no embedding"))?;
+        if let Some(slot) = out.get_mut(at) {
+            *slot = e.iter().filter_map(Value::as_f64).map(|x| x as f32).collect();
+        }
+    }
+    match out.iter().position(Vec::is_empty) {
+        Some(i) => Err(format!("the answer has no embedding for input {i}")),
+        None => Ok(out),
     }
 }
 

@@ -40,6 +40,8 @@ pub struct Endpoint {
     /// The environment variable holding the API key (the key itself is read only when sending).
     pub api_key_env: String,
     pub concurrency: usize,
+    /// The embedding width the declaration promises (`dim:`), checked against what comes back.
+    pub dim: Option<usize>,
 }
 
 /// The endpoint behind `model NAME`, as seen from the evaluator's module.
@@ -60,6 +62,7 @@ pub fn endpoint(eval: &Evaluator, name: &str) -> Result<Endpoint, String> {
         max_tokens: args.get("max_tokens").and_then(Value::as_i64).unwrap_or(1024),
         api_key_env: text("api_key"),
         concurrency: args.get("concurrency").and_then(Value::as_u64).unwrap_or(8).max(1) as usize,
+        dim: args.get("dim").and_then(Value::as_u64).map(|d| d as usize),
     })
 }
 

@@ -9,6 +9,7 @@ mod io;
 mod per_record;
 mod preferences;
 mod records;
+mod retrieval;
 mod rewards;
 mod soup;
 mod values;
@@ -91,6 +92,8 @@ pub fn executor(builtin: &str) -> Option<Exec> {
         "soup" => soup::soup,
         "sample" => generate::sample,
         "mc_value" => generate::mc_value,
+        "embed" => retrieval::embed,
+        "search" => retrieval::search,
         "score" => rewards::score,
         "advantages" => rewards::advantages,
         "split_steps" => values::split_steps,

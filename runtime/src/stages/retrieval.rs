@@ -1,0 +1,95 @@
+//! Embeddings and dense retrieval. `embed(model, text, normalize, dims)` adds `embedding` to every
+//! record from the model's `/v1/embeddings`, L2-normalised and truncated to a Matryoshka prefix
+//! on the compute backend (pooling kernel); `search(index, top)` gives each query its `top`
+//! index records by inner product (the top-k kernel) as `Hits`: `{id, score, rank}` best first.
+
+use super::{Ctx, Output, StageError, items};
+use crate::data::Value;
+use pipec_compiler::ast::ExprKind;
+use pipec_compute::kernels::{pooling, topk};
+use serde_json::json;
+
+pub fn embed(ctx: &Ctx) -> Output {
+    let rows = ctx.rows("input")?;
+    let rows = items(&rows);
+    let Some(ExprKind::Name(model)) = ctx.expr("model").map(|e| &e.kind) else { return Err(StageError::Message("`embed` needs a model by name".into())) };
+    let endpoint = crate::models::endpoint(&ctx.eval, &model.name).map_err(StageError::Message)?;
+    let text = ctx.function("text")?;
+    let mut texts = Vec::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        let t = match &text {
+            Some(f) => ctx.apply(f, row)?,
+            None => row.get("text").cloned().unwrap_or(Value::Null),
+        };
+        let Value::String(t) = t else { return Err(StageError::Message(format!("record {i}: the text to embed is {t}, not a string (give `text: .field`)"))) };
+        texts.push(t);
+    }
+    if rows.is_empty() {
+        return Ok(Value::Array(Vec::new()));
+    }
+    let vectors = ctx.env.models.client().map_err(StageError::Message)?.embeddings(&endpoint, &texts).map_err(StageError::Message)?;
+    let width = vectors[0].len();
+    if let Some(i) = vectors.iter().position(|v| v.len() != width) {
+        return Err(StageError::Message(format!("record {i}: the model gave {} values where record 0 had {width}", vectors[i].len())));
+    }
+    if let Some(d) = endpoint.dim.filter(|d| *d != width) {
+        return Err(StageError::Message(format!("model `{}` is declared with dim: {d}, but its embeddings have {width} values; declare dim: {width}", model.name)));
+    }
+    let keep = match ctx.value("dims")? {
+        Some(v) => v.as_u64().map(|d| d as usize).filter(|d| (1..=width).contains(d)).ok_or_else(|| StageError::Message(format!("dims {v}: between 1 and {width}")))?,
+        None => width,
+    };
+    let flat: Vec<f32> = vectors.into_iter().flatten().collect();
+    let normalize = ctx.value("normalize")?.and_then(|v| v.as_bool()).unwrap_or(true);
+    let pooled = if normalize {
+        let backend = ctx.env.compute.backend().map_err(StageError::Message)?;
+        pooling::pool(backend, &flat, &vec![true; rows.len()], 1, width, keep).map_err(StageError::Message)?
+    } else {
+        flat.chunks(width).flat_map(|v| v[..keep].to_vec()).collect()
+    };
+    Ok(Value::Array(rows.iter().zip(pooled.chunks(keep)).map(|(row, e)| {
+        let mut r = row.clone();
+        if let Some(m) = r.as_object_mut() {
+            m.insert("embedding".into(), Value::from(e.iter().map(|x| *x as f64).collect::<Vec<f64>>()));
+        }
+        r
+    }).collect()))
+}
+
+/// The embeddings of `rows` as one row-major matrix, and its width.
+fn matrix(rows: &[Value], what: &str) -> Result<(Vec<f32>, usize), StageError> {
+    let mut flat = Vec::new();
+    let mut width = None;
+    for (i, r) in rows.iter().enumerate() {
+        let e = r.get("embedding").and_then(Value::as_array).ok_or_else(|| StageError::Message(format!("{what} record {i} has no `embedding` (run `embed` first)")))?;
+        if *width.get_or_insert(e.len()) != e.len() {
+            return Err(StageError::Message(format!("{what} record {i} has {} dimensions, record 0 has {}", e.len(), width.unwrap_or(0))));
+        }
+        flat.extend(e.iter().map(|x| x.as_f64().unwrap_or(0.0) as f32));
+    }
+    Ok((flat, width.unwrap_or(0)))
+}
+
+pub fn search(ctx: &Ctx) -> Output {
+    let (queries, index) = (ctx.rows("queries")?, ctx.rows("index")?);
+    let (queries, index) = (items(&queries), items(&index));
+    let top = ctx.int("top", 100)?.max(1) as usize;
+    let ((q, qd), (x, xd)) = (matrix(queries, "query")?, matrix(index, "index")?);
+    if queries.is_empty() || index.is_empty() {
+        return Ok(Value::Array(queries.iter().map(|r| json!({"hits": [], "query": r})).collect()));
+    }
+    if qd != xd {
+        return Err(StageError::Message(format!("the queries have {qd}-dimensional embeddings, the index {xd}")));
+    }
+    let backend = ctx.env.compute.backend().map_err(StageError::Message)?;
+    let hits = topk::search(backend, &q, &x, qd, top, None).map_err(StageError::Message)?;
+    let id = |i: u32| match index[i as usize].get("id") {
+        Some(Value::String(s)) => s.clone(),
+        Some(v) if !v.is_null() => v.to_string(),
+        _ => i.to_string(),
+    };
+    Ok(Value::Array(queries.iter().enumerate().map(|(r, query)| {
+        let row: Vec<Value> = hits.row(r).enumerate().map(|(rank, (i, score))| json!({"id": id(i), "score": score as f64, "rank": rank + 1})).collect();
+        json!({"hits": row, "query": query})
+    }).collect()))
+}
