@@ -6,6 +6,7 @@ mod certify;
 mod dedup;
 mod generate;
 mod io;
+mod kalm;
 mod per_record;
 mod preferences;
 mod records;
@@ -94,6 +95,8 @@ pub fn executor(builtin: &str) -> Option<Exec> {
         "mc_value" => generate::mc_value,
         "embed" => retrieval::embed,
         "search" => retrieval::search,
+        "rank_consistent" => kalm::rank_consistent,
+        "hard_negatives" => kalm::hard_negatives,
         "score" => rewards::score,
         "advantages" => rewards::advantages,
         "split_steps" => values::split_steps,

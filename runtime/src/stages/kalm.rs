@@ -1,0 +1,91 @@
+//! KaLM-Embedding data stages over retrieval `Hits`. Positions in a hit list count from 0, as in
+//! methods.md §5. `rank_consistent(k, positives)` keeps a query when its best-scoring positive in
+//! the list scores at least the score at position k (a query with no positive in its list is
+//! dropped). `hard_negatives(ranks, n, positives, seed)` draws n negatives without replacement
+//! from the hits at positions in `ranks`, never a positive and never the query itself; when fewer
+//! than n qualify the draw is padded by repeating them, and a query with none is dropped.
+
+use super::rng::Rng;
+use super::{Ctx, Output, StageError, items};
+use crate::data::Value;
+use serde_json::json;
+
+/// The hit list of a `Hits` record as (id, score), best first.
+fn hit_list(row: &Value) -> Vec<(String, f64)> {
+    items(row.get("hits").unwrap_or(&Value::Null)).iter().map(|h| (h.get("id").and_then(Value::as_str).unwrap_or_default().to_string(), h.get("score").and_then(Value::as_f64).unwrap_or(f64::NEG_INFINITY))).collect()
+}
+
+/// The positive ids of a `Hits` record's query.
+fn positives(ctx: &Ctx, row: &Value) -> Result<Vec<String>, StageError> {
+    let Some(f) = ctx.function("positives")? else { return Ok(Vec::new()) };
+    let v = ctx.apply(&f, row.get("query").unwrap_or(&Value::Null))?;
+    Ok(items(&v).iter().filter_map(|p| p.as_str().map(str::to_string)).collect())
+}
+
+pub fn rank_consistent(ctx: &Ctx) -> Output {
+    let rows = ctx.rows("input")?;
+    let k = ctx.int("k", 50)?;
+    if k < 0 {
+        return Err(StageError::Message(format!("k = {k}: a position counts from 0")));
+    }
+    let mut out = Vec::new();
+    for row in items(&rows) {
+        let (hits, pos) = (hit_list(row), positives(ctx, row)?);
+        let threshold = hits.get(k as usize).map_or(f64::NEG_INFINITY, |h| h.1);
+        let best = hits.iter().filter(|(id, _)| pos.contains(id)).map(|h| h.1).fold(f64::NEG_INFINITY, f64::max);
+        if best > f64::NEG_INFINITY && best >= threshold {
+            out.push(row.clone());
+        }
+    }
+    Ok(Value::Array(out))
+}
+
+pub fn hard_negatives(ctx: &Ctx) -> Output {
+    let rows = ctx.rows("input")?;
+    let n = ctx.int("n", 7)?;
+    let seed = ctx.int("seed", 0)?;
+    let ranks: Vec<usize> = match ctx.value("ranks")? {
+        Some(Value::Array(r)) => r.iter().filter_map(Value::as_u64).map(|x| x as usize).collect(),
+        None => (50..100).collect(),
+        Some(other) => return Err(StageError::Message(format!("ranks should be a range such as 50..100, found {other}"))),
+    };
+    if n < 1 {
+        return Err(StageError::Message(format!("n = {n}: draw at least one negative")));
+    }
+    let mut out = Vec::new();
+    for (i, row) in items(&rows).iter().enumerate() {
+        let (hits, pos) = (hit_list(row), positives(ctx, row)?);
+        let query = row.get("query").cloned().unwrap_or(Value::Null);
+        let own = query.get("id").and_then(Value::as_str).unwrap_or_default();
+        let mut candidates: Vec<&str> = ranks.iter().filter_map(|&r| hits.get(r)).map(|h| h.0.as_str()).filter(|id| !pos.iter().any(|p| p == id) && *id != own).collect();
+        if candidates.is_empty() {
+            continue;
+        }
+        Rng::new(seed.wrapping_add(i as i64)).shuffle(&mut candidates);
+        let negatives: Vec<&str> = candidates.iter().cycle().take(n as usize).copied().collect();
+        out.push(json!({"positive": pos.first().cloned().unwrap_or_default(), "negatives": negatives, "weight": 1.0, "query": query}));
+    }
+    Ok(Value::Array(out))
+}
+
+#[cfg(test)]
+mod tests {
+    //! methods.md §11.2 #18: ranked ids 0..99, positives at ranks 55 and 60, k = 7: every draw
+    //! comes from ranks 50-99 minus the positives (48 ids) and has 7 distinct ids.
+    use super::Rng;
+
+    #[test]
+    fn the_draw_stays_in_the_candidate_set() {
+        let ids: Vec<String> = (0..100).map(|i| format!("d{i}")).collect();
+        let positives = ["d55", "d60"];
+        let candidates: Vec<&str> = (50..100).map(|r| ids[r].as_str()).filter(|id| !positives.contains(id)).collect();
+        assert_eq!(candidates.len(), 48);
+        for seed in 0..200 {
+            let mut c = candidates.clone();
+            Rng::new(seed).shuffle(&mut c);
+            let draw: std::collections::BTreeSet<&str> = c.iter().take(7).copied().collect();
+            assert_eq!(draw.len(), 7);
+            assert!(draw.iter().all(|d| candidates.contains(d)));
+        }
+    }
+}
