@@ -3,7 +3,9 @@
 //! the list scores at least the score at position k (a query with no positive in its list is
 //! dropped). `hard_negatives(ranks, n, positives, seed)` draws n negatives without replacement
 //! from the hits at positions in `ranks`, never a positive and never the query itself; when fewer
-//! than n qualify the draw is padded by repeating them, and a query with none is dropped.
+//! than n qualify the draw is padded by repeating them, and a query with none is dropped; each
+//! triple keeps the retrieval scores of its positive and negatives. `focal_weights` turns those
+//! into focal InfoNCE weights.
 
 use super::rng::Rng;
 use super::{Ctx, Output, StageError, items};
@@ -63,9 +65,41 @@ pub fn hard_negatives(ctx: &Ctx) -> Output {
         }
         Rng::new(seed.wrapping_add(i as i64)).shuffle(&mut candidates);
         let negatives: Vec<&str> = candidates.iter().cycle().take(n as usize).copied().collect();
-        out.push(json!({"positive": pos.first().cloned().unwrap_or_default(), "negatives": negatives, "weight": 1.0, "query": query}));
+        let score = |id: &str| hits.iter().find(|h| h.0 == id).map(|h| h.1);
+        let positive = pos.first().cloned().unwrap_or_default();
+        let scores: Vec<Option<f64>> = std::iter::once(score(&positive)).chain(negatives.iter().map(|id| score(id))).collect();
+        out.push(json!({"positive": positive, "negatives": negatives, "weight": 1.0, "scores": scores, "query": query}));
     }
     Ok(Value::Array(out))
+}
+
+/// `focal_weights(gamma, tau)`: weight = (1 - p_pos)^gamma, where p_pos is the positive's share of
+/// softmax(scores / tau) over the positive and its negatives (the rows kernel).
+pub fn focal_weights(ctx: &Ctx) -> Output {
+    let rows = ctx.rows("input")?;
+    let rows = items(&rows);
+    let (gamma, tau) = (ctx.float("gamma", 0.5)?, ctx.float("tau", 0.02)?);
+    let width = rows.first().map_or(0, |r| items(r.get("scores").unwrap_or(&Value::Null)).len());
+    let mut flat = Vec::with_capacity(rows.len() * width);
+    for (i, r) in rows.iter().enumerate() {
+        let s: Option<Vec<f32>> = items(r.get("scores").unwrap_or(&Value::Null)).iter().map(|x| x.as_f64().map(|x| x as f32)).collect();
+        match s {
+            Some(s) if s.len() == width && width > 1 => flat.extend(s),
+            _ => return Err(StageError::Message(format!("triple {i} needs a score for its positive and each of its {} negatives (from `hard_negatives` over hits that retrieved the positive)", width.saturating_sub(1)))),
+        }
+    }
+    if rows.is_empty() {
+        return Ok(Value::Array(Vec::new()));
+    }
+    let backend = ctx.env.compute.backend().map_err(StageError::Message)?;
+    let p = pipec_compute::kernels::rows::softmax(backend, &flat, width, tau as f32, None, None).map_err(StageError::Message)?.probs;
+    Ok(Value::Array(rows.iter().enumerate().map(|(i, r)| {
+        let mut r = r.clone();
+        if let Some(m) = r.as_object_mut() {
+            m.insert("weight".into(), Value::from((1.0 - p[i * width] as f64).max(0.0).powf(gamma)));
+        }
+        r
+    }).collect()))
 }
 
 #[cfg(test)]

@@ -97,6 +97,7 @@ pub fn executor(builtin: &str) -> Option<Exec> {
         "search" => retrieval::search,
         "rank_consistent" => kalm::rank_consistent,
         "hard_negatives" => kalm::hard_negatives,
+        "focal_weights" => kalm::focal_weights,
         "score" => rewards::score,
         "advantages" => rewards::advantages,
         "split_steps" => values::split_steps,
