@@ -14,3 +14,4 @@ pub mod sandbox;
 pub mod compute;
 pub mod models;
 pub mod blocking;
+pub mod lsp;

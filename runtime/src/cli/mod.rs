@@ -138,6 +138,8 @@ enum Command {
     },
     /// Say, for each node of a run, why it ran or was reused.
     Explain { run_dir: PathBuf },
+    /// A language server over stdio: diagnostics, hover, definitions, symbols, completion, formatting.
+    Lsp,
     /// Run one node of a serialised plan (a run folder's plan.json), inputs from the cache.
     Node {
         plan: PathBuf,
@@ -195,6 +197,13 @@ pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn std::io::Writ
             run::run(&run::Args { file, pipeline, limits, sandbox: sandbox.into(), backend: backend.into(), fresh, quiet, runs, cache }, out, err)
         }
         Command::Explain { run_dir } => explain::run(&run_dir, out, err),
+        Command::Lsp => match crate::lsp::run() {
+            Ok(()) => 0,
+            Err(e) => {
+                let _ = writeln!(err, "error: {e}");
+                1
+            }
+        },
         Command::Sandbox { action: SandboxAction::Build { name } } => sandbox::build(&name, out, err),
         Command::Sandbox { action: SandboxAction::Reap } => sandbox::reap(out, err),
         Command::Node { plan, node, pipeline, cache, outputs, fresh, sandbox, backend } => node::run(&node::Args { plan, node, pipeline, cache, outputs, fresh, sandbox: sandbox.into(), backend: backend.into() }, out, err),

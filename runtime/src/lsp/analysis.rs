@@ -1,0 +1,164 @@
+//! What the language server answers, as pure functions of document texts: diagnostics (the
+//! checker's, on LSP ranges), hover (builtin signatures and docs, declared items), definitions
+//! and symbols (top-level items), completion (builtins and the file's names) and formatting.
+//! Positions are LSP's: 0-based lines, UTF-16 columns.
+
+use pipec_compiler::ast::Item;
+use pipec_compiler::builtins::{self, Namespace};
+use pipec_compiler::diagnostics::Severity;
+use pipec_compiler::sema::check::kind_word;
+use pipec_compiler::source::{FileId, SourceLoader};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+/// Open documents by path win over the disk, so imports see unsaved edits.
+struct Overlay<'a>(&'a HashMap<String, String>);
+
+impl SourceLoader for Overlay<'_> {
+    fn load(&self, path: &str) -> Result<String, String> {
+        match self.0.get(path) {
+            Some(text) => Ok(text.clone()),
+            None => std::fs::read_to_string(path).map_err(|e| e.to_string()),
+        }
+    }
+}
+
+/// The LSP position of byte `offset` in `text`.
+pub fn position(text: &str, offset: usize) -> Value {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count();
+    let start = before.rfind('\n').map_or(0, |i| i + 1);
+    json!({"line": line, "character": before[start..].encode_utf16().count()})
+}
+
+/// The byte offset of an LSP position (clamped to the text).
+pub fn offset(text: &str, line: usize, character: usize) -> usize {
+    let start = text.split_inclusive('\n').take(line).map(str::len).sum::<usize>().min(text.len());
+    let mut units = 0;
+    for (i, c) in text[start..].char_indices() {
+        if units >= character || c == '\n' {
+            return start + i;
+        }
+        units += c.len_utf16();
+    }
+    text.len()
+}
+
+/// The LSP range of a span's byte offsets.
+fn range(text: &str, start: u32, end: u32) -> Value {
+    json!({"start": position(text, start as usize), "end": position(text, end as usize)})
+}
+
+/// The checker's diagnostics for the document at `path`, as LSP diagnostics.
+pub fn diagnostics(path: &str, docs: &HashMap<String, String>) -> Vec<Value> {
+    let Some(text) = docs.get(path) else { return Vec::new() };
+    let compiled = pipec_compiler::compile(&[(path.to_string(), text.clone())], &Overlay(docs));
+    let Some(file) = compiled.sources.find(path) else { return Vec::new() };
+    compiled
+        .diagnostics
+        .iter()
+        .filter(|d| d.span().file == file)
+        .map(|d| {
+            let span = d.span();
+            let mut message = d.message.clone();
+            if let Some(help) = &d.help {
+                message.push_str(&format!("\nhelp: {help}"));
+            }
+            let related: Vec<Value> = d.labels.iter().skip(1).filter(|l| l.span.file == file).map(|l| json!({"location": {"uri": uri(path), "range": range(text, l.span.start, l.span.end)}, "message": l.message})).collect();
+            json!({
+                "range": range(text, span.start, span.end),
+                "severity": if d.severity == Severity::Error { 1 } else { 2 },
+                "code": d.code.as_str(),
+                "source": "pipec",
+                "message": message,
+                "relatedInformation": related,
+            })
+        })
+        .collect()
+}
+
+/// `file://` URI of a path (and back).
+pub fn uri(path: &str) -> String {
+    format!("file://{}", path.replace('%', "%25").replace(' ', "%20"))
+}
+
+pub fn path(uri: &str) -> String {
+    uri.strip_prefix("file://").unwrap_or(uri).replace("%20", " ").replace("%25", "%")
+}
+
+/// The identifier around byte `at`, with its span.
+fn word_at(text: &str, at: usize) -> Option<(&str, u32, u32)> {
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let at = at.min(text.len());
+    let start = text[..at].rfind(|c: char| !is_word(c)).map_or(0, |i| i + 1);
+    let end = text[at..].find(|c: char| !is_word(c)).map_or(text.len(), |i| at + i);
+    (start < end).then(|| (&text[start..end], start as u32, end as u32))
+}
+
+fn items(text: &str) -> Vec<Item> {
+    pipec_compiler::syntax::source_to_ast(FileId(0), text).0.items
+}
+
+/// Markdown for the name under the cursor: a builtin's signature and doc, or a declared item.
+pub fn hover(text: &str, at: usize) -> Option<Value> {
+    let (word, start, end) = word_at(text, at)?;
+    let value = if let Some(item) = items(text).into_iter().find(|i| i.name().is_some_and(|n| n.name == word)) {
+        let level = match &item.kind {
+            pipec_compiler::ast::ItemKind::Reward(r) => r.level.as_ref().map_or(" (composite)".to_string(), |l| format!(" ({} level)", l.name)),
+            _ => String::new(),
+        };
+        format!("```pipe\n{}\n```\n{} `{word}`{level}", text[item.span.start as usize..item.span.end as usize].lines().next().unwrap_or(""), kind_word(&item.kind))
+    } else {
+        let b = [Namespace::Value, Namespace::ModelCtor, Namespace::SandboxCtor].into_iter().find_map(|ns| builtins::lookup(ns, word))?;
+        format!("```pipe\n{}\n```\n{}\n\nExample: `{}`", b.sig, b.doc, b.example)
+    };
+    Some(json!({"contents": {"kind": "markdown", "value": value}, "range": range(text, start, end)}))
+}
+
+/// Where the name under the cursor is declared in this document.
+pub fn definition(text: &str, at: usize) -> Option<Value> {
+    let (word, _, _) = word_at(text, at)?;
+    let item = items(text).into_iter().find(|i| i.name().is_some_and(|n| n.name == word))?;
+    let name = item.name()?;
+    Some(range(text, name.span.start, name.span.end))
+}
+
+/// LSP SymbolKind numbers for item kinds.
+fn symbol_kind(word: &str) -> u32 {
+    match word {
+        "schema" => 23,
+        "enum" => 10,
+        "const" => 14,
+        "fn" | "verifier" | "reward" => 12,
+        "pipeline" | "funnel" => 2,
+        _ => 13,
+    }
+}
+
+pub fn symbols(text: &str) -> Vec<Value> {
+    items(text)
+        .iter()
+        .filter_map(|i| {
+            let name = i.name()?;
+            Some(json!({"name": name.name, "detail": kind_word(&i.kind), "kind": symbol_kind(kind_word(&i.kind)), "range": range(text, i.span.start, i.span.end), "selectionRange": range(text, name.span.start, name.span.end)}))
+        })
+        .collect()
+}
+
+/// The file's declared names, then every builtin (with its signature as detail).
+pub fn completion(text: &str) -> Vec<Value> {
+    let mut out: Vec<Value> = items(text).iter().filter_map(|i| Some(json!({"label": i.name()?.name, "detail": kind_word(&i.kind), "kind": 6}))).collect();
+    for ns in [Namespace::Value, Namespace::ModelCtor, Namespace::SandboxCtor] {
+        out.extend(builtins::names(ns).filter_map(|n| builtins::lookup(ns, n)).map(|b| json!({"label": b.name, "detail": b.sig, "documentation": b.doc, "kind": 3})));
+    }
+    out
+}
+
+/// One edit replacing the whole document with its formatted text (none when it does not parse).
+pub fn format(path: &str, text: &str) -> Vec<Value> {
+    match pipec_compiler::fmt::format_source(path, text) {
+        Ok(formatted) if formatted != text => vec![json!({"range": range(text, 0, text.len() as u32), "newText": formatted})],
+        _ => Vec::new(),
+    }
+}

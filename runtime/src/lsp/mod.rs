@@ -1,0 +1,84 @@
+//! `pipec lsp`: a language server over stdio (rust-analyzer's `lsp-server` for framing; payloads
+//! are plain JSON). Full-document sync; diagnostics are published on open, change and close; hover,
+//! go to definition, document symbols, completion and formatting answer from `analysis`.
+
+mod analysis;
+
+use lsp_server::{Connection, Message, Notification, Request, Response};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+pub fn run() -> Result<(), String> {
+    let (connection, io) = Connection::stdio();
+    let capabilities = json!({
+        "textDocumentSync": 1,
+        "hoverProvider": true,
+        "definitionProvider": true,
+        "documentSymbolProvider": true,
+        "documentFormattingProvider": true,
+        "completionProvider": {"triggerCharacters": ["."]},
+    });
+    connection.initialize(capabilities).map_err(|e| format!("the editor did not initialise: {e}"))?;
+    // Open documents by path.
+    let mut docs: HashMap<String, String> = HashMap::new();
+    for message in &connection.receiver {
+        match message {
+            Message::Request(request) => {
+                if connection.handle_shutdown(&request).map_err(|e| e.to_string())? {
+                    break;
+                }
+                let response = Response::new_ok(request.id.clone(), answer(&docs, &request));
+                connection.sender.send(Message::Response(response)).map_err(|e| e.to_string())?;
+            }
+            Message::Notification(n) => {
+                if let Some(path) = update(&mut docs, &n) {
+                    let diagnostics = analysis::diagnostics(&path, &docs);
+                    let params = json!({"uri": analysis::uri(&path), "diagnostics": diagnostics});
+                    connection.sender.send(Message::Notification(Notification::new("textDocument/publishDiagnostics".into(), params))).map_err(|e| e.to_string())?;
+                }
+            }
+            Message::Response(_) => {}
+        }
+    }
+    drop(connection);
+    io.join().map_err(|e| e.to_string())
+}
+
+/// Apply a document notification; returns the path whose diagnostics changed.
+fn update(docs: &mut HashMap<String, String>, n: &Notification) -> Option<String> {
+    let path = analysis::path(n.params.pointer("/textDocument/uri")?.as_str()?);
+    match n.method.as_str() {
+        "textDocument/didOpen" => {
+            docs.insert(path.clone(), n.params.pointer("/textDocument/text")?.as_str()?.to_string());
+        }
+        "textDocument/didChange" => {
+            // Full sync: the last change holds the whole text.
+            let text = n.params.get("contentChanges")?.as_array()?.last()?.get("text")?.as_str()?;
+            docs.insert(path.clone(), text.to_string());
+        }
+        "textDocument/didClose" => {
+            docs.remove(&path);
+        }
+        _ => return None,
+    }
+    Some(path)
+}
+
+fn answer(docs: &HashMap<String, String>, request: &Request) -> Value {
+    let params = &request.params;
+    let Some(path) = params.pointer("/textDocument/uri").and_then(Value::as_str).map(analysis::path) else { return Value::Null };
+    let Some(text) = docs.get(&path) else { return Value::Null };
+    let at = || {
+        let line = params.pointer("/position/line").and_then(Value::as_u64).unwrap_or(0) as usize;
+        let character = params.pointer("/position/character").and_then(Value::as_u64).unwrap_or(0) as usize;
+        analysis::offset(text, line, character)
+    };
+    match request.method.as_str() {
+        "textDocument/hover" => analysis::hover(text, at()).unwrap_or(Value::Null),
+        "textDocument/definition" => analysis::definition(text, at()).map_or(Value::Null, |range| json!({"uri": analysis::uri(&path), "range": range})),
+        "textDocument/documentSymbol" => Value::Array(analysis::symbols(text)),
+        "textDocument/completion" => Value::Array(analysis::completion(text)),
+        "textDocument/formatting" => Value::Array(analysis::format(&path, text)),
+        _ => Value::Null,
+    }
+}
