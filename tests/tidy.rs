@@ -60,3 +60,21 @@ fn compiler_is_pure() {
         }
     }
 }
+
+/// The editors' TextMate grammar colours every keyword of grammar/pipe.pest (and nothing drifts
+/// when a keyword is added).
+#[test]
+fn the_editor_grammar_knows_every_keyword() {
+    let pest = std::fs::read_to_string(root().join("grammar/pipe.pest")).unwrap();
+    let tm = std::fs::read_to_string(root().join("editors/vscode/syntaxes/pipe.tmLanguage.json")).unwrap();
+    let grammar: serde_json::Value = serde_json::from_str(&tm).expect("the TextMate grammar is JSON");
+    assert_eq!(grammar["scopeName"], "source.pipe");
+    // Reserved words (`keyword = @{ ("use" | ...`) and contextual ones (`w_copy = @{ "copy" ...`).
+    let reserved = pest.split("keyword = @{").nth(1).and_then(|s| s.split('}').next()).unwrap_or_default();
+    let contextual = pest.lines().filter(|l| l.starts_with("w_")).filter_map(|l| l.split('"').nth(1));
+    let words: Vec<&str> = reserved.split('"').skip(1).step_by(2).chain(contextual).collect();
+    assert!(words.len() > 20, "{words:?}");
+    for w in words {
+        assert!(tm.contains(&format!("|{w}|")) || tm.contains(&format!("({w}|")) || tm.contains(&format!("|{w})")), "editors/vscode/syntaxes/pipe.tmLanguage.json does not colour `{w}`");
+    }
+}
