@@ -636,3 +636,49 @@ pipeline retrieve {{
     assert!(dims.lines().all(|l| l == "64"), "Matryoshka prefix: {dims}");
     let _ = std::fs::remove_dir_all(&runs);
 }
+
+#[test]
+fn a_verifier_reruns_when_a_file_it_copied_changes() {
+    let dir = scratch("verifier-files");
+    std::fs::create_dir_all(dir.join("repo")).unwrap();
+    std::fs::write(dir.join("repo/answer.txt"), "42\n").unwrap();
+    std::fs::write(dir.join("tasks.jsonl"), "{\"id\": \"t1\", \"repo\": \"repo\"}\n").unwrap();
+    std::fs::write(dir.join("v.pipe"), r#"schema Task {
+  id: str
+  repo: str
+}
+sandbox box = docker(image: "pipec/busybox", timeout: 30s)
+verifier answers(t: Task) -> Verdict {
+  in box {
+    copy t.repo to "/repo"
+    run "grep -q 42 answer.txt" at "/repo" timeout 10s
+  }
+  pass when exit == 0
+  on timeout => fail
+  on infra_error => fail
+}
+dataset tasks: [Task] = jsonl("tasks.jsonl")
+pipeline check {
+  tasks |> verify(answers) |> map(|t| "{t.id}: {t.verdict.passed}") |> write("verdicts.jsonl")
+}
+"#).unwrap();
+    let run = || {
+        let out = pipec(&dir, &["run", "v.pipe", "-q", "--sandbox", "local", "--runs", "runs"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let run = dir.join(run_dir(&text(&out.stdout)));
+        (std::fs::read_to_string(run.join("outputs/verdicts.jsonl")).unwrap(), manifest(&run))
+    };
+    let verify_status = |m: &serde_json::Value| m["nodes"].as_array().unwrap().iter().find(|n| n["builtin"] == "verify").map(|n| (n["status"].as_str().unwrap().to_string(), n["reason"].as_str().unwrap().to_string())).unwrap();
+    assert_eq!(run().0, "\"t1: true\"\n");
+    assert_eq!(verify_status(&run().1).0, "reused");
+    // Editing a copied file, or adding one to the copied folder, reruns the verification.
+    std::fs::write(dir.join("repo/answer.txt"), "41\n").unwrap();
+    let (verdicts, m) = run();
+    assert_eq!(verdicts, "\"t1: false\"\n");
+    let (status, reason) = verify_status(&m);
+    assert!(status == "ran" && reason.contains("repo changed since cache entry"), "{reason}");
+    std::fs::write(dir.join("repo/extra.txt"), "42\n").unwrap();
+    assert_eq!(verify_status(&run().1).0, "ran");
+    assert_eq!(verify_status(&run().1).0, "reused");
+    let _ = std::fs::remove_dir_all(&dir);
+}

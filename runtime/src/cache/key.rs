@@ -119,13 +119,36 @@ fn names_in(v: &Value, out: &mut Vec<String>) {
 }
 
 /// Keys of every node of a pipeline, by node id, computed without running anything.
-pub fn keys_for(plan: &Plan, pipeline: &pipec_compiler::plan::PipelinePlan, env: &RunEnv) -> Result<HashMap<String, (String, KeyParts)>, String> {
-    let mut keys: HashMap<String, (String, KeyParts)> = HashMap::new();
+pub fn keys_for(plan: &Plan, pipeline: &pipec_compiler::plan::PipelinePlan, env: &RunEnv, store: &super::Store) -> Result<HashMap<String, NodeKeys>, String> {
+    let mut keys: HashMap<String, NodeKeys> = HashMap::new();
     for i in pipeline.order() {
         let node = &pipeline.graph[i];
-        let inputs = node.inputs.iter().filter_map(|id| keys.get(id).map(|(k, _)| (id.clone(), k.clone()))).collect();
-        let entry = node_key(plan, node, &inputs, env)?;
-        keys.insert(node.id.clone(), entry);
+        let inputs = node.inputs.iter().filter_map(|id| keys.get(id).map(|k| (id.clone(), k.output.clone()))).collect();
+        let (key, parts) = node_key(plan, node, &inputs, env)?;
+        // Files the stored entry's run read, digested as they are now.
+        let files: BTreeMap<String, String> = store.header(&key).map(|h| h.files.into_keys().map(|p| (p.clone(), crate::eval::source_digest(std::path::Path::new(&p)).unwrap_or_default())).collect()).unwrap_or_default();
+        keys.insert(node.id.clone(), NodeKeys { output: output_key(&key, &files), key, parts });
     }
     Ok(keys)
+}
+
+/// A node's keys: where its output is stored, and the key its dependants see (the storage key
+/// combined with the files it read while running, so they rerun when one changes).
+pub struct NodeKeys {
+    pub key: String,
+    pub output: String,
+    pub parts: KeyParts,
+}
+
+/// The key dependants see: the storage key itself, or with the digests of the files read.
+pub fn output_key(key: &str, files: &BTreeMap<String, String>) -> String {
+    if files.is_empty() {
+        return key.to_string();
+    }
+    let mut h = blake3::Hasher::new();
+    h.update(key.as_bytes());
+    for (path, digest) in files {
+        h.update(format!("\n{path}\t{digest}").as_bytes());
+    }
+    h.finalize().to_hex().to_string()
 }

@@ -1,11 +1,13 @@
 //! The on-disk store: one file per key, `objects/<k0k1>/<key>.jsonl`, whose first line is a header
-//! (format, shape, record count, producing node and run) and whose other lines are the records. The
+//! (format, shape, record count, producing node and run, files read while running) and whose
+//! other lines are the records. The
 //! file appears by atomic rename, so an entry is complete or absent; a damaged one is a miss.
 
 use super::key::CACHE_FORMAT;
 use crate::data::{Value, atomic, jsonl};
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, BufReader, Write as _};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone)]
@@ -21,6 +23,10 @@ pub struct Header {
     pub rows: usize,
     pub node: String,
     pub run: String,
+    /// Files the node read while it ran (a verifier's copied repository, mounted tests), with
+    /// the BLAKE3 of their contents: the entry is valid only while they are unchanged.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub files: BTreeMap<String, String>,
 }
 
 impl Store {
@@ -38,6 +44,12 @@ impl Store {
 
     pub fn contains(&self, key: &str) -> bool {
         self.path(key).is_file()
+    }
+
+    /// The header of a stored entry (its first line), without reading the records.
+    pub fn header(&self, key: &str) -> Option<Header> {
+        let file = std::fs::File::open(self.path(key)).ok()?;
+        serde_json::from_str(&BufReader::new(file).lines().next()?.ok()?).ok()
     }
 
     /// The stored output and its header, or `None` when absent or damaged.
@@ -60,12 +72,12 @@ impl Store {
     }
 
     /// Store `value` under `key` atomically.
-    pub fn put(&self, key: &str, value: &Value, node: &str, run: &str) -> std::io::Result<()> {
+    pub fn put(&self, key: &str, value: &Value, node: &str, run: &str, files: &BTreeMap<String, String>) -> std::io::Result<()> {
         let (shape, rows) = match value {
             Value::Array(rows) => ("list", rows.as_slice()),
             one => ("value", std::slice::from_ref(one)),
         };
-        let header = Header { format: CACHE_FORMAT, shape: shape.into(), rows: rows.len(), node: node.into(), run: run.into() };
+        let header = Header { format: CACHE_FORMAT, shape: shape.into(), rows: rows.len(), node: node.into(), run: run.into(), files: files.clone() };
         atomic::write_atomic(&self.path(key), &self.root.join("tmp"), |w| {
             serde_json::to_writer(&mut *w, &header)?;
             w.write_all(b"\n")?;

@@ -48,15 +48,15 @@ fn run_one(args: &Args) -> Result<serde_json::Value, String> {
     let workdir = std::env::current_dir().map_err(|e| e.to_string())?;
     let scratch = args.outputs.parent().map_or_else(|| PathBuf::from(".tmp"), |p| p.join(".tmp"));
     let env = RunEnv { workdir, outputs: args.outputs.clone(), scratch, sandbox: Arc::new(crate::sandbox::Client::new(args.sandbox)?), sandbox_slots: std::thread::available_parallelism().map_or(2, |n| n.get()), compute: Arc::new(crate::compute::Compute::new(args.backend)), blobs: args.cache.join("blobs"), models: Arc::new(crate::models::Models::new(args.cache.join("requests"))) };
-    let keys = keys_for(&plan, pipeline, &env)?;
     let store = Store::open(&args.cache);
+    let keys = keys_for(&plan, pipeline, &env, &store)?;
     let mut values = HashMap::new();
     let mut input_keys = BTreeMap::new();
     for id in &node.inputs {
-        let key = &keys[id].0;
-        let (v, _) = store.get(key).ok_or_else(|| format!("input `{id}` (key {}) is not in the cache at {}; run that node first", &key[..12], args.cache.display()))?;
+        let k = &keys[id];
+        let (v, _) = store.get(&k.key).ok_or_else(|| format!("input `{id}` (key {}) is not in the cache at {}; run that node first", &k.key[..12], args.cache.display()))?;
         values.insert(id.clone(), Arc::new(v));
-        input_keys.insert(id.clone(), key.clone());
+        input_keys.insert(id.clone(), k.output.clone());
     }
     let fail = |e: NodeError| format!("{}:{}:{}: node `{}` failed: {}", node.location.file, node.location.line, node.location.column, node.id, e.message());
     let done = compute(&plan, node, &NodeInputs { values: &values, keys: &input_keys }, &Place { env: &env, store: &store, fresh: args.fresh, run_name: "pipec node" }, &|| false);

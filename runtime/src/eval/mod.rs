@@ -8,6 +8,8 @@ mod reward;
 mod rules;
 mod verifier;
 
+pub use verifier::source_digest;
+
 use crate::data::Value;
 use pipec_compiler::ast::{self, Expr, ExprKind, ItemKind, Pattern, StrPart};
 use pipec_compiler::plan::{ArgValue, Definition, Node, Plan};
@@ -67,6 +69,9 @@ pub struct Evaluator<'p> {
     logs: RefCell<Vec<String>>,
     /// Rewards already evaluated for the record being scored.
     reward_memo: RefCell<HashMap<String, Value>>,
+    /// Host files read while evaluating (verifier copies and mounts) -> BLAKE3 of their bytes,
+    /// shared by forks: they become the cache entry's file dependencies.
+    reads: Arc<std::sync::Mutex<BTreeMap<String, String>>>,
 }
 
 impl<'p> Evaluator<'p> {
@@ -86,12 +91,12 @@ impl<'p> Evaluator<'p> {
                 }
             }
         }
-        Evaluator { plan, module: node.module.clone(), names, inline, memo: RefCell::default(), sandbox: None, logs: RefCell::default(), reward_memo: RefCell::default() }
+        Evaluator { plan, module: node.module.clone(), names, inline, memo: RefCell::default(), sandbox: None, logs: RefCell::default(), reward_memo: RefCell::default(), reads: Arc::default() }
     }
 
     /// An independent evaluator for the same node (its own memo), for another worker thread.
     pub fn fork(&self) -> Evaluator<'p> {
-        Evaluator { plan: self.plan, module: self.module.clone(), names: self.names.clone(), inline: self.inline.clone(), memo: RefCell::default(), sandbox: self.sandbox.clone(), logs: RefCell::default(), reward_memo: RefCell::default() }
+        Evaluator { plan: self.plan, module: self.module.clone(), names: self.names.clone(), inline: self.inline.clone(), memo: RefCell::default(), sandbox: self.sandbox.clone(), logs: RefCell::default(), reward_memo: RefCell::default(), reads: self.reads.clone() }
     }
 
     /// The full output of the sandboxed verifications run since the last call (verdicts keep
@@ -105,6 +110,17 @@ impl<'p> Evaluator<'p> {
     pub fn with_sandbox(mut self, client: Arc<crate::sandbox::Client>, base: std::path::PathBuf) -> Self {
         self.sandbox = Some((client, base));
         self
+    }
+
+    /// The host files read so far (by this evaluator and its forks), with their content hashes.
+    pub fn files_read(&self) -> BTreeMap<String, String> {
+        self.reads.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    fn note_read(&self, path: &std::path::Path, digest: String) {
+        if let Ok(mut reads) = self.reads.lock() {
+            reads.insert(path.display().to_string(), digest);
+        }
     }
 
     /// The declaration `name` refers to from this node's module.

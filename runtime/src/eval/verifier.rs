@@ -184,6 +184,7 @@ fn step(ev: &Evaluator, cmd: &Command, locals: &mut Locals, module: &str, base: 
             let src = text(from, locals)?;
             let verb = if matches!(cmd, Command::Copy { .. }) { "copy" } else { "mount" };
             let files = host_files(&base.join(&src)).map_err(|e| super::EvalError { message: format!("cannot {verb} {src}: {e}"), span: from.span })?;
+            ev.note_read(&base.join(&src), digest(&files));
             let to = text(to, locals)?;
             if verb == "copy" { Step::Copy { files, to } } else { Step::Mount { files, at: to } }
         }
@@ -201,6 +202,24 @@ fn step(ev: &Evaluator, cmd: &Command, locals: &mut Locals, module: &str, base: 
             Step::Run { cmd, at, timeout_ms }
         }
     })
+}
+
+/// BLAKE3 over a copy source's files (relative names and contents, in order): a file's, or a
+/// folder's whole listing, so an added, removed or edited file changes it.
+fn digest(files: &[(String, Vec<u8>)]) -> String {
+    let mut h = blake3::Hasher::new();
+    for (name, bytes) in files {
+        h.update(name.as_bytes());
+        h.update(&[0]);
+        h.update(&(bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    }
+    h.finalize().to_hex().to_string()
+}
+
+/// The digest a verifier recorded for `path` when it copied or mounted it, as it is now.
+pub fn source_digest(path: &Path) -> std::io::Result<String> {
+    host_files(path).map(|files| digest(&files))
 }
 
 /// A host file (named by its file name) or every file under a host folder (by relative path).

@@ -7,7 +7,7 @@ use crate::data::Value;
 use crate::stages::{self, RunEnv, StageError};
 use pipec_compiler::plan::{Node, NodeKind, Plan};
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Why one node failed.
@@ -41,6 +41,10 @@ pub struct Computed {
     pub value: Value,
     /// The run that stored the reused cache entry; `None` when the node ran now.
     pub reused_from: Option<String>,
+    /// A file the cache entry's run had read that has changed since (why it ran again).
+    pub stale: Option<String>,
+    /// The key dependants see (`cache::key::output_key`).
+    pub output_key: String,
 }
 
 /// What a node needs besides the Plan: its inputs (by node id, with their keys) and where to work.
@@ -61,15 +65,22 @@ pub struct Place<'a> {
 /// up on this node), nothing is stored.
 pub fn compute(plan: &Plan, node: &Node, inputs: &NodeInputs, at: &Place, abandoned: &dyn Fn() -> bool) -> Result<Computed, NodeError> {
     let (key, parts) = node_key(plan, node, inputs.keys, at.env).map_err(NodeError::Key)?;
+    let mut stale = None;
     if !at.fresh && let Some((value, header)) = at.store.get(&key) {
-        return Ok(Computed { key, parts, value, reused_from: Some(header.run) });
+        // Valid only while every file its run read is unchanged.
+        stale = header.files.iter().find(|(path, digest)| crate::eval::source_digest(Path::new(path)).ok().as_ref() != Some(*digest)).map(|(path, _)| path.clone());
+        if stale.is_none() {
+            let output_key = crate::cache::key::output_key(&key, &header.files);
+            return Ok(Computed { key, parts, value, reused_from: Some(header.run), stale, output_key });
+        }
     }
-    let value = stages::execute(plan, node, inputs.values, at.env).map_err(NodeError::Stage)?;
+    let (value, files) = stages::execute(plan, node, inputs.values, at.env).map_err(NodeError::Stage)?;
     if abandoned() {
         return Err(NodeError::TimedOut(node.policy.timeout_ms.unwrap_or(0)));
     }
-    at.store.put(&key, &value, &node.id, at.run_name).map_err(|e| NodeError::Store(format!("cannot store the output in the cache: {e}")))?;
-    Ok(Computed { key, parts, value, reused_from: None })
+    at.store.put(&key, &value, &node.id, at.run_name, &files).map_err(|e| NodeError::Store(format!("cannot store the output in the cache: {e}")))?;
+    let output_key = crate::cache::key::output_key(&key, &files);
+    Ok(Computed { key, parts, value, reused_from: None, stale, output_key })
 }
 
 /// Write a sink's files (for a fresh or a reused output alike); returns the paths written.

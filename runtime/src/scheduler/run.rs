@@ -236,13 +236,16 @@ fn run_node(shared: &Shared, i: NodeIndex, attempt: u32) -> Result<(), NodeError
     };
     let rows_in = inputs.values().map(|v| rows(v)).sum();
     let abandoned = || shared.closed.load(std::sync::atomic::Ordering::SeqCst);
-    let Computed { key, parts, value, reused_from } = compute(plan, node, &NodeInputs { values: &inputs, keys: &input_keys }, &Place { env: &shared.env, store: &shared.store, fresh: shared.fresh, run_name: &shared.run_name }, &abandoned)?;
+    let Computed { key, parts, value, reused_from, stale, output_key } = compute(plan, node, &NodeInputs { values: &inputs, keys: &input_keys }, &Place { env: &shared.env, store: &shared.store, fresh: shared.fresh, run_name: &shared.run_name }, &abandoned)?;
     let (status, reason) = match reused_from {
         Some(run) => (Status::Reused, format!("reused: cache entry {} made by run {run}", &key[..12])),
-        None => {
-            let previous = shared.previous.as_ref().map(|(n, m)| (n.as_str(), m));
-            (Status::Ran, why_ran(shared.fresh, previous, &node.id, &parts))
-        }
+        None => match stale {
+            Some(file) => (Status::Ran, format!("ran: {} changed since cache entry {} read it", relative(Path::new(&file), &shared.env.workdir), &key[..12])),
+            None => {
+                let previous = shared.previous.as_ref().map(|(n, m)| (n.as_str(), m));
+                (Status::Ran, why_ran(shared.fresh, previous, &node.id, &parts))
+            }
+        },
     };
     let run_dir = shared.env.outputs.parent().unwrap_or(Path::new(""));
     let files = materialize(plan, node, &value, &shared.env)?.iter().map(|p| relative(p, run_dir)).collect();
@@ -270,7 +273,7 @@ fn run_node(shared: &Shared, i: NodeIndex, attempt: u32) -> Result<(), NodeError
         state.metrics.insert(node.id.clone(), items);
     }
     state.records.insert(node.id.clone(), record);
-    state.outputs.insert(node.id.clone(), (key, Arc::new(value)));
+    state.outputs.insert(node.id.clone(), (output_key, Arc::new(value)));
     Ok(())
 }
 

@@ -114,12 +114,13 @@ pub fn executor(builtin: &str) -> Option<Exec> {
     })
 }
 
-/// Run one node.
-pub fn execute(plan: &Plan, node: &Node, inputs: &HashMap<String, Arc<Value>>, env: &RunEnv) -> Output {
+/// Run one node: its output, and the host files it read while running (path -> content digest).
+pub fn execute(plan: &Plan, node: &Node, inputs: &HashMap<String, Arc<Value>>, env: &RunEnv) -> Result<(Value, std::collections::BTreeMap<String, String>), StageError> {
     let exec = executor(&node.builtin).ok_or_else(|| StageError::Message(format!("`{}` cannot run in this build of pipec", node.builtin)))?;
     let eval = Evaluator::for_node(plan, node, inputs).with_sandbox(env.sandbox.clone(), io::node_dir(env, node));
     let ctx = Ctx { eval, plan, node, inputs, env };
-    exec(&ctx)
+    let value = exec(&ctx)?;
+    Ok((value, ctx.eval.files_read()))
 }
 
 /// What an executor sees: its node, its inputs, an evaluator for its expressions, the run's paths.
