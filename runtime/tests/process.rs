@@ -431,7 +431,9 @@ fn humaneval_gold_patches_pass_and_wrong_ones_fail_in_docker() {
     let out = pipec(&root(), &["run", "examples/swe_gated_rewards.pipe", "--pipeline", "score_shipped", "-q", "--sandbox", "docker", "--runs", runs.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let metrics = std::fs::read_to_string(run_dir(&text(&out.stdout)).join("metrics.jsonl")).unwrap();
-    let values: Vec<f64> = metrics.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["value"].as_f64().unwrap()).collect();
+    // The report's items (the score nodes' own metrics come first).
+    let values: Vec<f64> = metrics.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()).filter(|m| m["node"].as_str().unwrap().starts_with("report")).map(|m| m["value"].as_f64().unwrap()).collect();
+    assert!(metrics.contains("\"name\":\"score(gra).outcome\""), "per-term metrics: {metrics}");
     let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
     // Completion 8/10, modification 8/10, resolution 5/10 (the gold patches); mean G-RA 0.835
     // against 0.975 direct: the empty and unsubmitted episodes lose their step credit.

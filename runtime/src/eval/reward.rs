@@ -13,10 +13,26 @@ use pipec_compiler::source::Span;
 pub(super) const SUBJECT: &str = "$subject";
 
 impl Evaluator<'_> {
-    /// Reward `qualified` (a key of the Plan's definitions) for one record.
-    pub fn score(&self, qualified: &str, record: &Value, span: Span) -> Result<Value> {
+    /// Reward `qualified` (a key of the Plan's definitions) for one record, and the value of every
+    /// other reward it named on the way (its terms, by unqualified name; step rewards summed).
+    pub fn score(&self, qualified: &str, record: &Value, span: Span) -> Result<(Value, serde_json::Map<String, Value>)> {
         self.reward_memo.borrow_mut().clear();
-        self.reward(qualified, record, span)
+        let value = self.reward(qualified, record, span)?;
+        let terms = self
+            .reward_memo
+            .borrow()
+            .iter()
+            .filter(|(q, _)| q.as_str() != qualified)
+            .map(|(q, v)| {
+                let name = q.rsplit(['.', ':']).next().unwrap_or(q).to_string();
+                let v = match v {
+                    Value::Array(steps) => Value::from(steps.iter().filter_map(Value::as_f64).sum::<f64>()),
+                    other => other.clone(),
+                };
+                (name, v)
+            })
+            .collect();
+        Ok((value, terms))
     }
 
     /// The qualified name of the reward `name` as seen from this node's module.

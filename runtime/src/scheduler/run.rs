@@ -271,10 +271,40 @@ fn run_node(shared: &Shared, i: NodeIndex, attempt: u32) -> Result<(), NodeError
     if node.kind == NodeKind::Report {
         let items = stages::items(&value).iter().map(|item| metric(node, item)).collect();
         state.metrics.insert(node.id.clone(), items);
+    } else if node.builtin == "score" {
+        state.metrics.insert(node.id.clone(), score_metrics(node, &value));
     }
     state.records.insert(node.id.clone(), record);
     state.outputs.insert(node.id.clone(), (output_key, Arc::new(value)));
     Ok(())
+}
+
+/// A `score` node's metrics: the mean of its reward and of each term (`score(gra).format`).
+fn score_metrics(node: &Node, value: &Value) -> Vec<Value> {
+    let rows = stages::items(value);
+    let Some(reward) = node.args.get("reward").and_then(|a| match a {
+        pipec_compiler::plan::ArgValue::Expr { source, .. } => Some(source.clone()),
+        _ => None,
+    }) else {
+        return Vec::new();
+    };
+    let mean = |f: &dyn Fn(&Value) -> Option<f64>| {
+        let xs: Vec<f64> = rows.iter().filter_map(f).collect();
+        (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64)
+    };
+    let mut names: Vec<String> = rows.iter().filter_map(|r| r.get(format!("{reward}_terms"))?.as_object()).flat_map(|m| m.keys().cloned()).collect();
+    names.sort();
+    names.dedup();
+    let mut out = Vec::new();
+    if let Some(m) = mean(&|r| r.get(&reward)?.as_f64()) {
+        out.push(metric(node, &serde_json::json!({"name": format!("score({reward})"), "value": m})));
+    }
+    for term in names {
+        if let Some(m) = mean(&|r| r.get(format!("{reward}_terms"))?.get(&term)?.as_f64()) {
+            out.push(metric(node, &serde_json::json!({"name": format!("score({reward}).{term}"), "value": m})));
+        }
+    }
+    out
 }
 
 /// One `metrics.jsonl` line: the report item with the node and loop bindings it came from.

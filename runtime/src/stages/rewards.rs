@@ -1,5 +1,6 @@
 //! Reward stages. `score(reward)` evaluates a reward on every record (a step reward scored on
-//! its own is summed over the trajectory) and adds a float field named after it; records are
+//! its own is summed over the trajectory) and adds a float field named after it, plus
+//! `<reward>_terms` with each reward it named (its metrics are their means); records are
 //! scored by up to `sandbox_slots` workers, since an outcome reward may run a verifier.
 //! `advantages(group, reward, method)` normalises rewards within groups on the compute backend's
 //! segment kernels: GRPO `(r - mean) / (std + eps)` (population std) or RLOO `r - mean of the
@@ -18,8 +19,9 @@ pub fn score(ctx: &Ctx) -> Output {
     let qualified = ctx.eval.reward_named(&name.name).ok_or_else(|| StageError::Message(format!("`{}` is not a reward", name.name)))?;
     let scored = per_record(ctx, items(&rows), ctx.env.sandbox_slots, |eval, row| eval.score(&qualified, row, expr.span));
     let mut out = Vec::with_capacity(scored.len());
-    for (row, value) in items(&rows).iter().zip(scored) {
-        let value = match value? {
+    for (row, result) in items(&rows).iter().zip(scored) {
+        let (value, terms) = result?;
+        let value = match value {
             Value::Array(steps) => Value::from(steps.iter().filter_map(Value::as_f64).sum::<f64>()),
             v if v.is_number() => v,
             other => return Err(StageError::Message(format!("reward `{}` gave {other}, not a number", name.name))),
@@ -27,6 +29,9 @@ pub fn score(ctx: &Ctx) -> Output {
         let mut record = row.clone();
         if let Some(m) = record.as_object_mut() {
             m.insert(name.name.clone(), value);
+            if !terms.is_empty() {
+                m.insert(format!("{}_terms", name.name), Value::Object(terms.into_iter().collect()));
+            }
         }
         out.push(record);
     }
