@@ -559,6 +559,9 @@ fn samples_come_from_a_real_llama_cpp_server_and_reruns_reuse_its_answers() {
     };
     let first = run(&[]);
     assert!(first.status.success(), "{}", text(&first.stderr));
+    let usage = |out: &Output| serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(run_dir(&text(&out.stdout)).join("logs/answers/usage.json")).unwrap()).unwrap();
+    let u = usage(&first);
+    assert!(u["requests"] == 8 && u["cached"] == 0 && u["completion_tokens"].as_u64().unwrap() > 0, "{u}");
     let answers = std::fs::read_to_string(run_dir(&text(&first.stdout)).join("outputs/answers.jsonl")).unwrap();
     assert_eq!(answers.lines().count(), 8, "4 questions x 2 samples:\n{answers}");
     for line in answers.lines() {
@@ -593,6 +596,7 @@ pipeline mc {{
     drop(server);
     let offline = run(&["--fresh"]);
     assert!(offline.status.success(), "{}", text(&offline.stderr));
+    assert_eq!(usage(&offline)["cached"], 8, "every answer came from the request cache");
     assert_eq!(std::fs::read_to_string(run_dir(&text(&offline.stdout)).join("outputs/answers.jsonl")).unwrap(), answers);
     // Without the cache, the unreachable endpoint is a clear error at the node's line.
     let other = runs.join("other-cache");

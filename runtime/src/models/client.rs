@@ -16,7 +16,10 @@ use std::time::Duration;
 pub struct Completion {
     pub text: String,
     pub logprob: Option<f64>,
-    pub tokens: u64,
+    /// Prompt and completion tokens the server reported.
+    pub tokens: (u64, u64),
+    /// Served from the request cache (no call made).
+    pub cached: bool,
 }
 
 pub struct Client {
@@ -57,8 +60,8 @@ impl Client {
                 let limit = limit.clone();
                 async move {
                     let _slot = limit.acquire().await.map_err(|e| e.to_string())?;
-                    let response = self.cached(endpoint, "/v1/chat/completions", &body).await?;
-                    completion(&response)
+                    let (response, cached) = self.cached(endpoint, "/v1/chat/completions", &body).await?;
+                    completion(&response).map(|c| Completion { cached, ..c })
                 }
             });
             futures_util::future::join_all(calls).await
@@ -74,7 +77,7 @@ impl Client {
                 let limit = limit.clone();
                 async move {
                     let _slot = limit.acquire().await.map_err(|e| e.to_string())?;
-                    let response = self.cached(endpoint, "/v1/embeddings", &body).await?;
+                    let (response, _) = self.cached(endpoint, "/v1/embeddings", &body).await?;
                     vectors(&response, batch.len())
                 }
             });
@@ -83,16 +86,17 @@ impl Client {
         batches.into_iter().collect::<Result<Vec<_>, _>>().map(|b| b.into_iter().flatten().collect())
     }
 
-    async fn cached(&self, endpoint: &Endpoint, path: &str, body: &Value) -> Result<Value, String> {
+    /// The response to `body`, and whether it came from the cache.
+    async fn cached(&self, endpoint: &Endpoint, path: &str, body: &Value) -> Result<(Value, bool), String> {
         let key = blake3::hash(format!("{}{path}\n{body}", endpoint.base_url).as_bytes()).to_hex().to_string();
         let file = self.cache.join(format!("{key}.json"));
         if let Some(v) = std::fs::read(&file).ok().and_then(|b| serde_json::from_slice(&b).ok()) {
-            return Ok(v);
+            return Ok((v, true));
         }
         let v = self.post(endpoint, path, body).await?;
         let scratch = self.cache.join(".tmp");
         crate::data::atomic::write_bytes(&file, &scratch, v.to_string().as_bytes()).map_err(|e| format!("cannot cache the response in {}: {e}", self.cache.display()))?;
-        Ok(v)
+        Ok((v, false))
     }
 
     async fn post(&self, endpoint: &Endpoint, path: &str, body: &Value) -> Result<Value, String> {
@@ -144,6 +148,6 @@ fn completion(v: &Value) -> Result<Completion, String> {
     let choice = v.get("choices").and_then(|c| c.get(0)).ok_or_else(|| format!("the answer has no choices: {}", crate::sandbox::tail(&v.to_string(), 300)))?;
     let text = choice.pointer("/message/content").and_then(Value::as_str).unwrap_or_default().to_string();
     let logprob = choice.pointer("/logprobs/content").and_then(Value::as_array).map(|toks| toks.iter().filter_map(|t| t.get("logprob").and_then(Value::as_f64)).sum());
-    let tokens = v.pointer("/usage/completion_tokens").and_then(Value::as_u64).unwrap_or(0);
-    Ok(Completion { text, logprob, tokens })
+    let count = |k: &str| v.pointer(&format!("/usage/{k}")).and_then(Value::as_u64).unwrap_or(0);
+    Ok(Completion { text, logprob, tokens: (count("prompt_tokens"), count("completion_tokens")), cached: false })
 }

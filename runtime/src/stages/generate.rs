@@ -1,7 +1,8 @@
-//! Model stages. `sample(model, n, prompt, temperature, max_tokens, seed)`: n completions per record from a
-//! model endpoint, as `Sample` records (`id` is the record's id, or its index, then `/i`; `logprob`
-//! is the completion's summed token log-probs when the server reports them). Completion i of a
-//! record is asked with seed `seed + i`, so reruns ask the same questions and hit the cache.
+//! Model stages. `sample(model, n, prompt, temperature, max_tokens, seed)`: n completions per
+//! record from a model endpoint, as `Sample` records (`id` is the record's id, or its index, then
+//! `/i`; `logprob` is the completion's summed token log-probs when the server reports them).
+//! Completion i of a record is asked with seed `seed + i`, so reruns ask the same questions and
+//! hit the cache. Token use goes to `logs/<node>/usage.json` in the run folder.
 
 use super::{Ctx, Output, StageError, items};
 use crate::data::Value;
@@ -30,6 +31,7 @@ pub fn sample(ctx: &Ctx) -> Output {
     }
     let client = ctx.env.models.client().map_err(StageError::Message)?;
     let done = client.chat(&endpoint, &prompts, max_tokens, temperature);
+    usage(ctx, &done);
     let mut out = Vec::with_capacity(done.len());
     for (k, result) in done.into_iter().enumerate() {
         let (r, i) = (k / n as usize, k as i64 % n);
@@ -69,6 +71,7 @@ pub fn mc_value(ctx: &Ctx) -> Output {
     }
     let client = ctx.env.models.client().map_err(StageError::Message)?;
     let done = client.chat(&endpoint, &prompts, max_tokens, temperature);
+    usage(ctx, &done);
     let mut out = Vec::with_capacity(rows.len());
     for (r, row) in rows.iter().enumerate() {
         let input = row.get("input").cloned().unwrap_or(Value::Null);
@@ -88,4 +91,18 @@ pub fn mc_value(ctx: &Ctx) -> Output {
         out.push(v);
     }
     Ok(Value::Array(out))
+}
+
+/// Token accounting: `logs/<node>/usage.json` in the run folder (requests made and served from
+/// the cache, prompt and completion tokens of the calls made).
+fn usage(ctx: &Ctx, done: &[Result<crate::models::client::Completion, String>]) {
+    let ok: Vec<_> = done.iter().flatten().collect();
+    let made: Vec<_> = ok.iter().filter(|c| !c.cached).collect();
+    let report = json!({
+        "requests": done.len(), "cached": ok.len() - made.len(), "failed": done.len() - ok.len(),
+        "prompt_tokens": made.iter().map(|c| c.tokens.0).sum::<u64>(), "completion_tokens": made.iter().map(|c| c.tokens.1).sum::<u64>(),
+    });
+    if let Some(dir) = ctx.log_dir() {
+        let _ = crate::data::atomic::write_bytes(&dir.join("usage.json"), &ctx.env.scratch, report.to_string().as_bytes());
+    }
 }

@@ -203,6 +203,11 @@ impl<'a> Ctx<'a> {
         self.function(arg)?.ok_or_else(|| StageError::Message(format!("argument `{arg}` is missing")))
     }
 
+    /// This node's folder under the run folder's `logs/`.
+    fn log_dir(&self) -> Option<PathBuf> {
+        self.env.outputs.parent().map(|run| run.join("logs").join(self.node.id.replace(['#', '/', '[', ']', ','], "_")))
+    }
+
     /// Records grouped by the function argument `arg` (keys in order of first appearance): each
     /// key (strings as they are, other values as JSON) with its records' indices.
     fn groups(&self, arg: &str, rows: &[Value]) -> Result<Vec<(String, Vec<usize>)>, StageError> {

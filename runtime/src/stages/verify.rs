@@ -24,7 +24,7 @@ pub fn verify(ctx: &Ctx) -> Output {
         (verdict, eval.take_logs())
     });
     let mut out = Vec::new();
-    let log_dir = ctx.env.outputs.parent().map(|run| run.join("logs").join(ctx.node.id.replace(['#', '/', '[', ']', ','], "_")));
+    let log_dir = ctx.log_dir();
     for (i, (row, (verdict, logs))) in rows.iter().zip(verdicts).enumerate() {
         if let (Some(dir), false) = (&log_dir, logs.is_empty()) {
             let _ = crate::data::atomic::write_bytes(&dir.join(format!("{i}.log")), &ctx.env.scratch, logs.join("\n--- retry ---\n").as_bytes());
