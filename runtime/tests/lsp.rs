@@ -134,6 +134,25 @@ fn an_editor_session_gets_diagnostics_hover_definition_completion_and_formatting
     assert_eq!(edits.as_array().unwrap().len(), 1);
     assert_eq!(edits[0]["newText"], clean);
 
+    // Names from the stdlib: `format` in the G-RA example is std.rewards' step reward; its
+    // definition opens the module's text.
+    let gra_path = root().join("examples/swe_gated_rewards.pipe");
+    let gra_uri = format!("file://{}", gra_path.display());
+    let gra = std::fs::read_to_string(&gra_path).unwrap();
+    lsp.notify("textDocument/didOpen", json!({"textDocument": {"uri": gra_uri, "languageId": "pipe", "version": 1, "text": gra}}));
+    assert_eq!(lsp.diagnostics(), Vec::<Value>::new());
+    let offset = gra.find("sum(format)").unwrap() + 5;
+    let line = gra[..offset].matches('\n').count();
+    let pos = json!({"textDocument": {"uri": gra_uri}, "position": {"line": line, "character": offset - gra[..offset].rfind('\n').unwrap() - 1}});
+    let hover = lsp.request("textDocument/hover", pos.clone());
+    assert!(hover["contents"]["value"].as_str().unwrap().contains("reward `format` (step level), from std.rewards"), "{hover}");
+    let def = lsp.request("textDocument/definition", pos);
+    let target = def["uri"].as_str().unwrap().strip_prefix("file://").unwrap().to_string();
+    assert!(target.ends_with("rewards.pipe"), "{def}");
+    let module = std::fs::read_to_string(&target).unwrap();
+    let decl_line = module.lines().position(|l| l.starts_with("reward format(")).unwrap();
+    assert_eq!(def["range"]["start"]["line"], decl_line, "{def}");
+
     lsp.request("shutdown", Value::Null);
     lsp.notify("exit", Value::Null);
     assert!(lsp.child.wait().unwrap().success());

@@ -1,6 +1,7 @@
 //! What the language server answers, as pure functions of document texts: diagnostics (the
 //! checker's, on LSP ranges), hover (builtin signatures and docs, declared items), definitions
-//! and symbols (top-level items), completion (builtins and the file's names) and formatting.
+//! (this file's items and the stdlib's) and symbols, completion (builtins and the file's names)
+//! and formatting.
 //! Positions are LSP's: 0-based lines, UTF-16 columns.
 
 use pipec_compiler::ast::Item;
@@ -100,15 +101,36 @@ fn items(text: &str) -> Vec<Item> {
     pipec_compiler::syntax::source_to_ast(FileId(0), text).0.items
 }
 
+/// Where `word` is declared: this document (module None), else a stdlib module (prelude first).
+fn declaration<'t>(text: &'t str, word: &str) -> Option<(Item, &'t str, Option<&'static str>)> {
+    let named = |i: &Item| i.name().is_some_and(|n| n.name == word);
+    if let Some(item) = items(text).into_iter().find(named) {
+        return Some((item, text, None));
+    }
+    pipec_compiler::stdlib::MODULES.iter().find_map(|(module, source)| items(source).into_iter().find(named).map(|item| (item, *source, Some(*module))))
+}
+
+/// A stdlib module written out under the temp folder (once per pipec version), so an editor can
+/// open it: the embedded text is what the checker reads.
+fn stdlib_file(module: &str, source: &str) -> Option<String> {
+    let path = std::env::temp_dir().join(format!("pipec-stdlib-{}", env!("CARGO_PKG_VERSION"))).join(format!("{module}.pipe"));
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(source) {
+        std::fs::create_dir_all(path.parent()?).ok()?;
+        std::fs::write(&path, source).ok()?;
+    }
+    Some(path.display().to_string())
+}
+
 /// Markdown for the name under the cursor: a builtin's signature and doc, or a declared item.
 pub fn hover(text: &str, at: usize) -> Option<Value> {
     let (word, start, end) = word_at(text, at)?;
-    let value = if let Some(item) = items(text).into_iter().find(|i| i.name().is_some_and(|n| n.name == word)) {
+    let value = if let Some((item, source, module)) = declaration(text, word) {
         let level = match &item.kind {
             pipec_compiler::ast::ItemKind::Reward(r) => r.level.as_ref().map_or(" (composite)".to_string(), |l| format!(" ({} level)", l.name)),
             _ => String::new(),
         };
-        format!("```pipe\n{}\n```\n{} `{word}`{level}", text[item.span.start as usize..item.span.end as usize].lines().next().unwrap_or(""), kind_word(&item.kind))
+        let from = module.map_or(String::new(), |m| format!(", from std.{m}"));
+        format!("```pipe\n{}\n```\n{} `{word}`{level}{from}", source[item.span.start as usize..item.span.end as usize].lines().next().unwrap_or(""), kind_word(&item.kind))
     } else {
         let b = [Namespace::Value, Namespace::ModelCtor, Namespace::SandboxCtor].into_iter().find_map(|ns| builtins::lookup(ns, word))?;
         format!("```pipe\n{}\n```\n{}\n\nExample: `{}`", b.sig, b.doc, b.example)
@@ -116,12 +138,17 @@ pub fn hover(text: &str, at: usize) -> Option<Value> {
     Some(json!({"contents": {"kind": "markdown", "value": value}, "range": range(text, start, end)}))
 }
 
-/// Where the name under the cursor is declared in this document.
-pub fn definition(text: &str, at: usize) -> Option<Value> {
+/// Where the name under the cursor is declared: `(path, range)`, the path `None` for this
+/// document (a stdlib declaration points into its module's text, written out for the editor).
+pub fn definition(text: &str, at: usize) -> Option<(Option<String>, Value)> {
     let (word, _, _) = word_at(text, at)?;
-    let item = items(text).into_iter().find(|i| i.name().is_some_and(|n| n.name == word))?;
+    let (item, source, module) = declaration(text, word)?;
     let name = item.name()?;
-    Some(range(text, name.span.start, name.span.end))
+    let path = match module {
+        Some(m) => Some(stdlib_file(m, source)?),
+        None => None,
+    };
+    Some((path, range(source, name.span.start, name.span.end)))
 }
 
 /// LSP SymbolKind numbers for item kinds.

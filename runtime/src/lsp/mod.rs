@@ -75,7 +75,7 @@ fn answer(docs: &HashMap<String, String>, request: &Request) -> Value {
     };
     match request.method.as_str() {
         "textDocument/hover" => analysis::hover(text, at()).unwrap_or(Value::Null),
-        "textDocument/definition" => analysis::definition(text, at()).map_or(Value::Null, |range| json!({"uri": analysis::uri(&path), "range": range})),
+        "textDocument/definition" => analysis::definition(text, at()).map_or(Value::Null, |(file, range)| json!({"uri": analysis::uri(file.as_deref().unwrap_or(&path)), "range": range})),
         "textDocument/documentSymbol" => Value::Array(analysis::symbols(text)),
         "textDocument/completion" => Value::Array(analysis::completion(text)),
         "textDocument/formatting" => Value::Array(analysis::format(&path, text)),
