@@ -1,6 +1,7 @@
 //! `pipec lsp`: a language server over stdio (rust-analyzer's `lsp-server` for framing; payloads
-//! are plain JSON). Full-document sync; diagnostics are published on open, change and close; hover,
-//! go to definition, document symbols, completion and formatting answer from `analysis`.
+//! are plain JSON). Full-document sync; diagnostics are published on open, change and close, once
+//! per burst of queued edits; hover, go to definition, document symbols, completion and
+//! formatting answer from `analysis`.
 
 mod analysis;
 
@@ -19,11 +20,32 @@ pub fn run() -> Result<(), String> {
         "completionProvider": {"triggerCharacters": ["."]},
     });
     connection.initialize(capabilities).map_err(|e| format!("the editor did not initialise: {e}"))?;
-    // Open documents by path.
+    // Open documents by path, and those whose diagnostics are due.
     let mut docs: HashMap<String, String> = HashMap::new();
-    for message in &connection.receiver {
+    let mut due: Vec<String> = Vec::new();
+    let publish = |docs: &HashMap<String, String>, due: &mut Vec<String>| -> Result<(), String> {
+        for path in due.drain(..) {
+            let params = json!({"uri": analysis::uri(&path), "diagnostics": analysis::diagnostics(&path, docs)});
+            connection.sender.send(Message::Notification(Notification::new("textDocument/publishDiagnostics".into(), params))).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    };
+    loop {
+        // Block for the next message only when nothing is due; a burst of edits (one per
+        // keystroke) is applied in full and checked once.
+        let message = match connection.receiver.try_recv() {
+            Ok(m) => m,
+            Err(_) => {
+                publish(&docs, &mut due)?;
+                match connection.receiver.recv() {
+                    Ok(m) => m,
+                    Err(_) => break,
+                }
+            }
+        };
         match message {
             Message::Request(request) => {
+                publish(&docs, &mut due)?;
                 if connection.handle_shutdown(&request).map_err(|e| e.to_string())? {
                     break;
                 }
@@ -31,10 +53,10 @@ pub fn run() -> Result<(), String> {
                 connection.sender.send(Message::Response(response)).map_err(|e| e.to_string())?;
             }
             Message::Notification(n) => {
-                if let Some(path) = update(&mut docs, &n) {
-                    let diagnostics = analysis::diagnostics(&path, &docs);
-                    let params = json!({"uri": analysis::uri(&path), "diagnostics": diagnostics});
-                    connection.sender.send(Message::Notification(Notification::new("textDocument/publishDiagnostics".into(), params))).map_err(|e| e.to_string())?;
+                if let Some(path) = update(&mut docs, &n)
+                    && !due.contains(&path)
+                {
+                    due.push(path);
                 }
             }
             Message::Response(_) => {}
