@@ -70,6 +70,8 @@ fn reduce(name: &str, xs: &[f64], gamma: Option<f64>, span: Span) -> Result<Valu
             let g = gamma.unwrap_or(1.0);
             xs.iter().rev().fold(0.0, |acc, x| x + g * acc)
         }
+        // As the registry documents: the mean of nothing is 0 (a report over an empty filter).
+        "mean" if xs.is_empty() => 0.0,
         _ if xs.is_empty() => return fail(span, format!("`{name}` of an empty list")),
         "mean" => mean(),
         "std" => {
@@ -81,4 +83,21 @@ fn reduce(name: &str, xs: &[f64], gamma: Option<f64>, span: Span) -> Result<Valu
         other => return fail(span, format!("`{other}` is not a pure builtin")),
     };
     Ok(Value::from(value))
+}
+
+#[cfg(test)]
+mod tests {
+    //! Reductions at their edges.
+    use super::call;
+    use crate::data::Value;
+    use pipec_compiler::source::{FileId, Span};
+
+    #[test]
+    fn mean_of_nothing_is_zero_and_max_of_nothing_is_an_error() {
+        let span = Span::new(FileId(0), 0, 1);
+        let empty = Value::Array(vec![]);
+        assert_eq!(call("mean", vec![empty.clone()], span).unwrap(), Value::from(0.0));
+        assert!(call("max", vec![empty], span).unwrap_err().message.contains("empty list"));
+        assert_eq!(call("mean", vec![Value::from(vec![1.0, 2.0, 6.0])], span).unwrap(), Value::from(3.0));
+    }
 }
