@@ -7,6 +7,7 @@ mod dedup;
 mod generate;
 mod io;
 mod kalm;
+mod passages;
 mod per_record;
 mod preferences;
 mod records;
@@ -98,6 +99,8 @@ pub fn executor(builtin: &str) -> Option<Exec> {
         "rank_consistent" => kalm::rank_consistent,
         "hard_negatives" => kalm::hard_negatives,
         "focal_weights" => kalm::focal_weights,
+        "chunk" => passages::chunk,
+        "aggregate" => passages::aggregate,
         "score" => rewards::score,
         "advantages" => rewards::advantages,
         "split_steps" => values::split_steps,
