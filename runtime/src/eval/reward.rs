@@ -12,26 +12,22 @@ use pipec_compiler::source::Span;
 /// The local that carries the subject into reward bodies (not a name users can write).
 pub(super) const SUBJECT: &str = "$subject";
 
+/// A step reward's list of per-step values as their sum; anything else as it is.
+fn summed(v: Value) -> Value {
+    match v {
+        Value::Array(steps) => Value::from(steps.iter().filter_map(Value::as_f64).sum::<f64>()),
+        other => other,
+    }
+}
+
 impl Evaluator<'_> {
     /// Reward `qualified` (a key of the Plan's definitions) for one record, and the value of every
-    /// other reward it named on the way (its terms, by unqualified name; step rewards summed).
+    /// other reward it named on the way (its terms, by unqualified name); step rewards are summed
+    /// over the record's steps in both.
     pub fn score(&self, qualified: &str, record: &Value, span: Span) -> Result<(Value, serde_json::Map<String, Value>)> {
         self.reward_memo.borrow_mut().clear();
-        let value = self.reward(qualified, record, span)?;
-        let terms = self
-            .reward_memo
-            .borrow()
-            .iter()
-            .filter(|(q, _)| q.as_str() != qualified)
-            .map(|(q, v)| {
-                let name = q.rsplit(['.', ':']).next().unwrap_or(q).to_string();
-                let v = match v {
-                    Value::Array(steps) => Value::from(steps.iter().filter_map(Value::as_f64).sum::<f64>()),
-                    other => other.clone(),
-                };
-                (name, v)
-            })
-            .collect();
+        let value = summed(self.reward(qualified, record, span)?);
+        let terms = self.reward_memo.borrow().iter().filter(|(q, _)| q.as_str() != qualified).map(|(q, v)| (q.rsplit(['.', ':']).next().unwrap_or(q).to_string(), summed(v.clone()))).collect();
         Ok((value, terms))
     }
 

@@ -4,16 +4,14 @@
 //! Completion i of a record is asked with seed `seed + i`, so reruns ask the same questions and
 //! hit the cache. Token use goes to `logs/<node>/usage.json` in the run folder.
 
-use super::{Ctx, Output, StageError, items};
+use super::{Ctx, Output, StageError, items, record_id};
 use crate::data::Value;
-use pipec_compiler::ast::ExprKind;
 use serde_json::json;
 
 pub fn sample(ctx: &Ctx) -> Output {
     let rows = ctx.rows("input")?;
     let rows = items(&rows);
-    let Some(ExprKind::Name(model)) = ctx.expr("model").map(|e| &e.kind) else { return Err(StageError::Message("`sample` needs a model by name".into())) };
-    let endpoint = crate::models::endpoint(&ctx.eval, &model.name).map_err(StageError::Message)?;
+    let (_, endpoint) = ctx.endpoint()?;
     let (n, seed, max_tokens) = (ctx.int("n", 1)?, ctx.int("seed", 0)?, ctx.int("max_tokens", 512)?);
     let temperature = ctx.float("temperature", endpoint.temperature)?;
     if !(1..=1024).contains(&n) {
@@ -29,18 +27,13 @@ pub fn sample(ctx: &Ctx) -> Output {
         let Value::String(text) = text else { return Err(StageError::Message(format!("record {r}: the prompt is {text}, not a string (give `prompt: .field`)"))) };
         prompts.extend((0..n).map(|i| (text.clone(), seed + i)));
     }
-    let client = ctx.env.models.client().map_err(StageError::Message)?;
-    let done = client.chat(&endpoint, &prompts, max_tokens, temperature);
+    let done = ctx.client()?.chat(&endpoint, &prompts, max_tokens, temperature);
     usage(ctx, &done);
     let mut out = Vec::with_capacity(done.len());
     for (k, result) in done.into_iter().enumerate() {
         let (r, i) = (k / n as usize, k as i64 % n);
         let c = result.map_err(|e| StageError::Message(format!("record {r}, completion {i}: {e}")))?;
-        let id = match rows[r].get("id") {
-            Some(Value::String(s)) => s.clone(),
-            Some(v) if !v.is_null() => v.to_string(),
-            _ => r.to_string(),
-        };
+        let id = record_id(&rows[r], r);
         out.push(json!({"id": format!("{id}/{i}"), "prompt": prompts[k].0, "completion": c.text, "index": i, "logprob": c.logprob, "input": rows[r]}));
     }
     Ok(Value::Array(out))
@@ -53,8 +46,7 @@ pub fn sample(ctx: &Ctx) -> Output {
 pub fn mc_value(ctx: &Ctx) -> Output {
     let rows = ctx.rows("input")?;
     let rows = items(&rows);
-    let Some(ExprKind::Name(model)) = ctx.expr("model").map(|e| &e.kind) else { return Err(StageError::Message("`mc_value` needs a model by name".into())) };
-    let endpoint = crate::models::endpoint(&ctx.eval, &model.name).map_err(StageError::Message)?;
+    let (_, endpoint) = ctx.endpoint()?;
     let (n, seed, max_tokens) = (ctx.int("rollouts", 8)?, ctx.int("seed", 0)?, ctx.int("max_tokens", 256)?);
     let temperature = ctx.float("temperature", 0.7)?;
     if !(1..=1024).contains(&n) {
@@ -69,8 +61,7 @@ pub fn mc_value(ctx: &Ctx) -> Output {
         let ask = format!("{q}\n\nHere is the beginning of a solution:\n\n{prefix}\n\nContinue this solution from where it stops, through to the final answer.");
         prompts.extend((0..n).map(|j| (ask.clone(), seed + j)));
     }
-    let client = ctx.env.models.client().map_err(StageError::Message)?;
-    let done = client.chat(&endpoint, &prompts, max_tokens, temperature);
+    let done = ctx.client()?.chat(&endpoint, &prompts, max_tokens, temperature);
     usage(ctx, &done);
     let mut out = Vec::with_capacity(rows.len());
     for (r, row) in rows.iter().enumerate() {

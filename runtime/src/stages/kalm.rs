@@ -8,7 +8,7 @@
 //! into focal InfoNCE weights.
 
 use super::rng::Rng;
-use super::{Ctx, Output, StageError, items};
+use super::{Ctx, Output, StageError, items, with_field};
 use crate::data::Value;
 use serde_json::json;
 
@@ -91,15 +91,9 @@ pub fn focal_weights(ctx: &Ctx) -> Output {
     if rows.is_empty() {
         return Ok(Value::Array(Vec::new()));
     }
-    let backend = ctx.env.compute.backend().map_err(StageError::Message)?;
+    let backend = ctx.backend()?;
     let p = pipec_compute::kernels::rows::softmax(backend, &flat, width, tau as f32, None, None).map_err(StageError::Message)?.probs;
-    Ok(Value::Array(rows.iter().enumerate().map(|(i, r)| {
-        let mut r = r.clone();
-        if let Some(m) = r.as_object_mut() {
-            m.insert("weight".into(), Value::from((1.0 - p[i * width] as f64).max(0.0).powf(gamma)));
-        }
-        r
-    }).collect()))
+    Ok(Value::Array(rows.iter().enumerate().map(|(i, r)| with_field(r, "weight", Value::from((1.0 - p[i * width] as f64).max(0.0).powf(gamma)))).collect()))
 }
 
 #[cfg(test)]

@@ -206,6 +206,22 @@ impl<'a> Ctx<'a> {
         self.function(arg)?.ok_or_else(|| StageError::Message(format!("argument `{arg}` is missing")))
     }
 
+    /// The compute backend (opened on first use).
+    fn backend(&self) -> Result<&pipec_compute::Backend, StageError> {
+        self.env.compute.backend().map_err(StageError::Message)
+    }
+
+    /// The model named by the `model` argument, and its endpoint.
+    fn endpoint(&self) -> Result<(String, crate::models::Endpoint), StageError> {
+        let Some(ExprKind::Name(model)) = self.expr("model").map(|e| &e.kind) else { return Err(StageError::Message(format!("`{}` needs a model by name", self.node.builtin))) };
+        let endpoint = crate::models::endpoint(&self.eval, &model.name).map_err(StageError::Message)?;
+        Ok((model.name.clone(), endpoint))
+    }
+
+    fn client(&self) -> Result<&crate::models::client::Client, StageError> {
+        self.env.models.client().map_err(StageError::Message)
+    }
+
     /// This node's folder under the run folder's `logs/`.
     fn log_dir(&self) -> Option<PathBuf> {
         self.env.outputs.parent().map(|run| run.join("logs").join(self.node.id.replace(['#', '/', '[', ']', ','], "_")))
@@ -218,10 +234,7 @@ impl<'a> Ctx<'a> {
         let mut index: HashMap<String, usize> = HashMap::new();
         let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
         for (i, row) in rows.iter().enumerate() {
-            let key = match self.apply(&f, row)? {
-                Value::String(s) => s,
-                other => other.to_string(),
-            };
+            let key = records::key_text(self, &f, row)?;
             let g = *index.entry(key.clone()).or_insert_with(|| {
                 groups.push((key, Vec::new()));
                 groups.len() - 1
@@ -233,6 +246,24 @@ impl<'a> Ctx<'a> {
 
     fn apply(&self, f: &(Val, pipec_compiler::source::Span), row: &Value) -> Result<Value, StageError> {
         Ok(self.eval.call(&f.0, vec![row.clone()], f.1)?)
+    }
+}
+
+/// `row` with one field set (a stage adding `verdict`, `loss`, `embedding`, ...).
+pub fn with_field(row: &Value, name: &str, value: Value) -> Value {
+    let mut row = row.clone();
+    if let Some(m) = row.as_object_mut() {
+        m.insert(name.to_string(), value);
+    }
+    row
+}
+
+/// A record's `id` as text (strings as they are, other values as JSON), else its position.
+pub fn record_id(row: &Value, position: usize) -> String {
+    match row.get("id") {
+        Some(Value::String(s)) => s.clone(),
+        Some(v) if !v.is_null() => v.to_string(),
+        _ => position.to_string(),
     }
 }
 

@@ -6,7 +6,7 @@
 //! (population std) and adds the weighted `score`; `lpo_pairs` ranks candidates per group and
 //! weights each pair by λ = (s_w - s_l)(1/r_w - 1/r_l).
 
-use super::{Ctx, Output, StageError, items};
+use super::{Ctx, Output, StageError, items, with_field};
 use crate::data::Value;
 use pipec_compute::kernels::rows;
 use serde_json::json;
@@ -74,13 +74,7 @@ fn logprobs(i: usize, p: &Value, need: &[&str]) -> Result<Vec<f64>, StageError> 
 }
 
 fn with_loss(rows: &[Value], losses: &[f64]) -> Output {
-    Ok(Value::Array(rows.iter().zip(losses).map(|(r, l)| {
-        let mut r = r.clone();
-        if let Some(m) = r.as_object_mut() {
-            m.insert("loss".into(), Value::from(*l));
-        }
-        r
-    }).collect()))
+    Ok(Value::Array(rows.iter().zip(losses).map(|(r, l)| with_field(r, "loss", Value::from(*l))).collect()))
 }
 
 pub fn dpo_loss(ctx: &Ctx) -> Output {
@@ -92,7 +86,7 @@ pub fn dpo_loss(ctx: &Ctx) -> Output {
         let lp = logprobs(i, p, &["policy_chosen", "reference_chosen", "policy_rejected", "reference_rejected"])?;
         margins.push((beta * ((lp[0] - lp[1]) - (lp[2] - lp[3]))) as f32);
     }
-    let backend = ctx.env.compute.backend().map_err(StageError::Message)?;
+    let backend = ctx.backend()?;
     let log_sig = rows::log_sigmoid(backend, &margins).map_err(StageError::Message)?;
     with_loss(rows, &log_sig.iter().map(|l| -(*l as f64)).collect::<Vec<_>>())
 }
@@ -132,13 +126,7 @@ pub fn cov_weights(ctx: &Ctx) -> Output {
             if mean == 0.0 { 0.0 } else { (std / mean) as f32 }
         })
         .collect();
-    let backend = ctx.env.compute.backend().map_err(StageError::Message)?;
+    let backend = ctx.backend()?;
     let alpha = if experts == 0 { Vec::new() } else { rows::softmax(backend, &cov, experts, tau as f32, None, None).map_err(StageError::Message)?.probs };
-    Ok(Value::Array(rows.iter().zip(&table).map(|(r, t)| {
-        let mut r = r.clone();
-        if let Some(m) = r.as_object_mut() {
-            m.insert("score".into(), Value::from(t.iter().zip(&alpha).map(|(s, a)| s * *a as f64).sum::<f64>()));
-        }
-        r
-    }).collect()))
+    Ok(Value::Array(rows.iter().zip(&table).map(|(r, t)| with_field(r, "score", Value::from(t.iter().zip(&alpha).map(|(s, a)| s * *a as f64).sum::<f64>()))).collect()))
 }

@@ -112,21 +112,11 @@ pub fn join(ctx: &Ctx) -> Output {
 /// One `{key, items}` record per distinct key, in order of first appearance.
 pub fn group(ctx: &Ctx) -> Output {
     let rows = ctx.rows("input")?;
-    let by = ctx.required_function("by")?;
-    let mut order: Vec<String> = Vec::new();
-    let mut groups: HashMap<String, Vec<Value>> = HashMap::new();
-    for r in items(&rows) {
-        let k = key_text(ctx, &by, r)?;
-        groups.entry(k.clone()).or_insert_with(|| {
-            order.push(k);
-            Vec::new()
-        }).push(r.clone());
-    }
-    let out = order.into_iter().map(|k| {
+    let rows = items(&rows);
+    let out = ctx.groups("by", rows)?.into_iter().map(|(k, members)| {
         let mut m = Map::new();
-        let items = Value::Array(groups.remove(&k).unwrap_or_default());
         m.insert("key".into(), Value::String(k));
-        m.insert("items".into(), items);
+        m.insert("items".into(), Value::Array(members.iter().map(|&i| rows[i].clone()).collect()));
         Value::Object(m)
     });
     Ok(Value::Array(out.collect()))

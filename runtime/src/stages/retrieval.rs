@@ -3,17 +3,15 @@
 //! on the compute backend (pooling kernel); `search(index, top)` gives each query its `top`
 //! index records by inner product (the top-k kernel) as `Hits`: `{id, score, rank}` best first.
 
-use super::{Ctx, Output, StageError, items};
+use super::{Ctx, Output, StageError, items, record_id, with_field};
 use crate::data::Value;
-use pipec_compiler::ast::ExprKind;
 use pipec_compute::kernels::{pooling, topk};
 use serde_json::json;
 
 pub fn embed(ctx: &Ctx) -> Output {
     let rows = ctx.rows("input")?;
     let rows = items(&rows);
-    let Some(ExprKind::Name(model)) = ctx.expr("model").map(|e| &e.kind) else { return Err(StageError::Message("`embed` needs a model by name".into())) };
-    let endpoint = crate::models::endpoint(&ctx.eval, &model.name).map_err(StageError::Message)?;
+    let (model, endpoint) = ctx.endpoint()?;
     let text = ctx.function("text")?;
     let mut texts = Vec::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
@@ -27,13 +25,13 @@ pub fn embed(ctx: &Ctx) -> Output {
     if rows.is_empty() {
         return Ok(Value::Array(Vec::new()));
     }
-    let vectors = ctx.env.models.client().map_err(StageError::Message)?.embeddings(&endpoint, &texts).map_err(StageError::Message)?;
+    let vectors = ctx.client()?.embeddings(&endpoint, &texts).map_err(StageError::Message)?;
     let width = vectors[0].len();
     if let Some(i) = vectors.iter().position(|v| v.len() != width) {
         return Err(StageError::Message(format!("record {i}: the model gave {} values where record 0 had {width}", vectors[i].len())));
     }
     if let Some(d) = endpoint.dim.filter(|d| *d != width) {
-        return Err(StageError::Message(format!("model `{}` is declared with dim: {d}, but its embeddings have {width} values; declare dim: {width}", model.name)));
+        return Err(StageError::Message(format!("model `{model}` is declared with dim: {d}, but its embeddings have {width} values; declare dim: {width}")));
     }
     let keep = match ctx.value("dims")? {
         Some(v) => v.as_u64().map(|d| d as usize).filter(|d| (1..=width).contains(d)).ok_or_else(|| StageError::Message(format!("dims {v}: between 1 and {width}")))?,
@@ -42,18 +40,12 @@ pub fn embed(ctx: &Ctx) -> Output {
     let flat: Vec<f32> = vectors.into_iter().flatten().collect();
     let normalize = ctx.value("normalize")?.and_then(|v| v.as_bool()).unwrap_or(true);
     let pooled = if normalize {
-        let backend = ctx.env.compute.backend().map_err(StageError::Message)?;
+        let backend = ctx.backend()?;
         pooling::pool(backend, &flat, &vec![true; rows.len()], 1, width, keep).map_err(StageError::Message)?
     } else {
         flat.chunks(width).flat_map(|v| v[..keep].to_vec()).collect()
     };
-    Ok(Value::Array(rows.iter().zip(pooled.chunks(keep)).map(|(row, e)| {
-        let mut r = row.clone();
-        if let Some(m) = r.as_object_mut() {
-            m.insert("embedding".into(), Value::from(e.iter().map(|x| *x as f64).collect::<Vec<f64>>()));
-        }
-        r
-    }).collect()))
+    Ok(Value::Array(rows.iter().zip(pooled.chunks(keep)).map(|(row, e)| with_field(row, "embedding", Value::from(e.iter().map(|x| *x as f64).collect::<Vec<f64>>()))).collect()))
 }
 
 /// The embeddings of `rows` as one row-major matrix, and its width.
@@ -81,13 +73,9 @@ pub fn search(ctx: &Ctx) -> Output {
     if qd != xd {
         return Err(StageError::Message(format!("the queries have {qd}-dimensional embeddings, the index {xd}")));
     }
-    let backend = ctx.env.compute.backend().map_err(StageError::Message)?;
+    let backend = ctx.backend()?;
     let hits = topk::search(backend, &q, &x, qd, top, None).map_err(StageError::Message)?;
-    let id = |i: u32| match index[i as usize].get("id") {
-        Some(Value::String(s)) => s.clone(),
-        Some(v) if !v.is_null() => v.to_string(),
-        _ => i.to_string(),
-    };
+    let id = |i: u32| record_id(&index[i as usize], i as usize);
     Ok(Value::Array(queries.iter().enumerate().map(|(r, query)| {
         let row: Vec<Value> = hits.row(r).enumerate().map(|(rank, (i, score))| json!({"id": id(i), "score": score as f64, "rank": rank + 1})).collect();
         json!({"hits": row, "query": query})

@@ -21,11 +21,9 @@ pub fn score(ctx: &Ctx) -> Output {
     let mut out = Vec::with_capacity(scored.len());
     for (row, result) in items(&rows).iter().zip(scored) {
         let (value, terms) = result?;
-        let value = match value {
-            Value::Array(steps) => Value::from(steps.iter().filter_map(Value::as_f64).sum::<f64>()),
-            v if v.is_number() => v,
-            other => return Err(StageError::Message(format!("reward `{}` gave {other}, not a number", name.name))),
-        };
+        if !value.is_number() {
+            return Err(StageError::Message(format!("reward `{}` gave {value}, not a number", name.name)));
+        }
         let mut record = row.clone();
         if let Some(m) = record.as_object_mut() {
             m.insert(name.name.clone(), value);
@@ -61,7 +59,7 @@ pub fn advantages(ctx: &Ctx) -> Output {
         Some(*at)
     }));
     let grouped: Vec<f32> = order.iter().map(|&i| values[i]).collect();
-    let backend = ctx.env.compute.backend().map_err(StageError::Message)?;
+    let backend = ctx.backend()?;
     let kernel = |op: Op, input: &[f32]| segments::run(backend, op, &offsets, input).map_err(StageError::Message);
     let adv: Vec<f32> = match method.as_str() {
         "rloo" => {

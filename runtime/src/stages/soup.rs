@@ -46,7 +46,7 @@ pub fn soup(ctx: &Ctx) -> Output {
         },
         _ => Vec::new(),
     };
-    let backend = ctx.env.compute.backend().map_err(StageError::Message)?;
+    let backend = ctx.backend()?;
     std::fs::create_dir_all(&ctx.env.blobs).map_err(|e| StageError::Message(format!("cannot create {}: {e}", ctx.env.blobs.display())))?;
     let tmp = ctx.env.blobs.join(format!("soup-{}-{}.partial", std::process::id(), ctx.node.id.replace(['#', '/', ':'], "-")));
     let paths: Vec<&Path> = files.iter().map(|(_, p)| p.as_path()).collect();

@@ -5,7 +5,7 @@
 //! `binomial_target` adds a target histogram over k + 1 atoms (histogram kernel); `best_of_n`
 //! keeps, per problem, the final step of the solution whose step values aggregate best.
 
-use super::{Ctx, Output, StageError, items};
+use super::{Ctx, Output, StageError, items, with_field};
 use crate::data::Value;
 use pipec_compute::kernels::histogram::{self, Target};
 use serde_json::json;
@@ -92,16 +92,10 @@ pub fn binomial_target(ctx: &Ctx) -> Output {
         _ => Target::Binomial,
     };
     let values: Vec<f32> = rows.iter().map(|r| field(r, "value") as f32).collect();
-    let backend = ctx.env.compute.backend().map_err(StageError::Message)?;
+    let backend = ctx.backend()?;
     let hist = histogram::targets(backend, &values, k as u32, kind).map_err(StageError::Message)?;
     let width = k as usize + 1;
-    Ok(Value::Array(rows.iter().enumerate().map(|(i, r)| {
-        let mut r = r.clone();
-        if let Some(m) = r.as_object_mut() {
-            m.insert("target".into(), Value::from(hist[i * width..(i + 1) * width].iter().map(|q| *q as f64).collect::<Vec<f64>>()));
-        }
-        r
-    }).collect()))
+    Ok(Value::Array(rows.iter().enumerate().map(|(i, r)| with_field(r, "target", Value::from(hist[i * width..(i + 1) * width].iter().map(|q| *q as f64).collect::<Vec<f64>>()))).collect()))
 }
 
 /// A solution's id and the indices of its step records.
@@ -143,11 +137,7 @@ pub fn best_of_n(ctx: &Ctx) -> Output {
             _ => Some(s),
         }) && let Some(&last) = steps.last()
         {
-            let mut r = rows[last].clone();
-            if let Some(m) = r.as_object_mut() {
-                m.insert("value".into(), Value::from(score));
-            }
-            out.push(r);
+            out.push(with_field(&rows[last], "value", Value::from(score)));
         }
     }
     Ok(Value::Array(out))

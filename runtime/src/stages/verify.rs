@@ -4,7 +4,7 @@
 //! full output of record i's sandboxed runs goes to `logs/<node>/<i>.log` in the run folder.
 
 use super::per_record::per_record;
-use super::{Ctx, Output, StageError, items};
+use super::{Ctx, Output, StageError, items, with_field};
 use crate::data::Value;
 
 /// One record's verification: its verdict (or error) and the full output of its sandbox runs.
@@ -33,11 +33,7 @@ pub fn verify(ctx: &Ctx) -> Output {
         if verdict.get("dropped").and_then(Value::as_bool) == Some(true) {
             continue;
         }
-        let mut record = row.clone();
-        if let Some(m) = record.as_object_mut() {
-            m.insert("verdict".into(), verdict);
-        }
-        out.push(record);
+        out.push(with_field(row, "verdict", verdict));
     }
     Ok(Value::Array(out))
 }
