@@ -46,44 +46,44 @@ impl Client {
         Ok(Client { runtime, http, cache })
     }
 
-    /// Chat completions for `prompts` (one user message each; `seeds[i]` for prompt i), at most
-    /// `endpoint.concurrency` at once, in order.
+    /// Chat completions for `prompts` (one user message each, with its seed), in order.
     pub fn chat(&self, endpoint: &Endpoint, prompts: &[(String, i64)], max_tokens: i64, temperature: f64) -> Vec<Result<Completion, String>> {
-        let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(endpoint.concurrency));
-        self.runtime.block_on(async {
-            let calls = prompts.iter().map(|(prompt, seed)| {
-                let body = json!({
-                    "model": endpoint.model,
-                    "messages": [{"role": "user", "content": prompt}],
-                    "max_tokens": max_tokens, "temperature": temperature, "seed": seed, "logprobs": true,
-                });
-                let limit = limit.clone();
-                async move {
-                    let _slot = limit.acquire().await.map_err(|e| e.to_string())?;
-                    let (response, cached) = self.cached(endpoint, "/v1/chat/completions", &body).await?;
-                    completion(&response).map(|c| Completion { cached, ..c })
-                }
-            });
-            futures_util::future::join_all(calls).await
-        })
+        let bodies = prompts.iter().map(|(prompt, seed)| {
+            json!({
+                "model": endpoint.model,
+                "messages": [{"role": "user", "content": prompt}],
+                "max_tokens": max_tokens, "temperature": temperature, "seed": seed, "logprobs": true,
+            })
+        });
+        self.requests(endpoint, "/v1/chat/completions", bodies).into_iter().map(|r| r.and_then(|(response, cached)| completion(&response).map(|c| Completion { cached, ..c }))).collect()
     }
 
     /// Embedding vectors of `texts`, requested in batches of 64, in order.
     pub fn embeddings(&self, endpoint: &Endpoint, texts: &[String]) -> Result<Vec<Vec<f32>>, String> {
-        let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(endpoint.concurrency));
-        let batches: Vec<Result<Vec<Vec<f32>>, String>> = self.runtime.block_on(async {
-            let calls = texts.chunks(64).map(|batch| {
-                let body = json!({"model": endpoint.model, "input": batch});
-                let limit = limit.clone();
+        let batches = texts.chunks(64);
+        let bodies = batches.clone().map(|batch| json!({"model": endpoint.model, "input": batch}));
+        let answers = self.requests(endpoint, "/v1/embeddings", bodies);
+        let mut out = Vec::with_capacity(texts.len());
+        for (answer, batch) in answers.into_iter().zip(batches) {
+            out.extend(vectors(&answer?.0, batch.len())?);
+        }
+        Ok(out)
+    }
+
+    /// POST every body to `path` (through the cache), at most `endpoint.concurrency` at once;
+    /// answers in order, each with whether it came from the cache.
+    fn requests(&self, endpoint: &Endpoint, path: &str, bodies: impl Iterator<Item = Value>) -> Vec<Result<(Value, bool), String>> {
+        let limit = tokio::sync::Semaphore::new(endpoint.concurrency);
+        self.runtime.block_on(async {
+            let calls = bodies.map(|body| {
+                let limit = &limit;
                 async move {
                     let _slot = limit.acquire().await.map_err(|e| e.to_string())?;
-                    let (response, _) = self.cached(endpoint, "/v1/embeddings", &body).await?;
-                    vectors(&response, batch.len())
+                    self.cached(endpoint, path, &body).await
                 }
             });
             futures_util::future::join_all(calls).await
-        });
-        batches.into_iter().collect::<Result<Vec<_>, _>>().map(|b| b.into_iter().flatten().collect())
+        })
     }
 
     /// The response to `body`, and whether it came from the cache.
