@@ -4,7 +4,7 @@
 use crate::backend::{Backend, Gpu, Kernel, by_rows, grid};
 use rayon::prelude::*;
 
-const SHADER: &str = include_str!("shader.wgsl");
+const SHADER: &str = concat!(include_str!("../reduce.wgsl"), include_str!("shader.wgsl"));
 
 /// `a` and `b` are `pairs × dim`; `lambda` has one weight per pair.
 pub fn mix(backend: &Backend, a: &[f32], b: &[f32], lambda: &[f32], dim: usize) -> Result<Vec<f32>, String> {

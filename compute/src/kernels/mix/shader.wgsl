@@ -1,4 +1,5 @@
-// Hard-negative mixing: out = normalise(λ a + (1 - λ) b) per pair, one 64-wide workgroup per pair.
+// Hard-negative mixing: out = normalise(λ a + (1 - λ) b) per pair, one 64-wide workgroup per pair
+// (the norm's reduction is ../reduce.wgsl's).
 
 struct Params {
     pairs: u32,
@@ -13,8 +14,6 @@ struct Params {
 @group(0) @binding(3) var<storage, read> lambda: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
-var<workgroup> red: array<f32, 64>;
-
 @compute @workgroup_size(64)
 fn mix_pairs(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
     let i = wg.x + wg.y * p.stride;
@@ -28,13 +27,7 @@ fn mix_pairs(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_ind
             sq += v * v;
         }
     }
-    red[t] = sq;
-    for (var s = 32u; s > 0u; s >>= 1u) {
-        workgroupBarrier();
-        if t < s { red[t] = red[t] + red[t + s]; }
-    }
-    workgroupBarrier();
-    let norm = sqrt(red[0]);
+    let norm = sqrt(workgroup_sum(t, sq));
     if !live || norm == 0.0 { return; }
     for (var d = t; d < p.dim; d += 64u) {
         out[i * p.dim + d] = out[i * p.dim + d] / norm;

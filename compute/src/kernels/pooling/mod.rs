@@ -6,7 +6,7 @@ mod cpu;
 
 use crate::backend::{Backend, Gpu, Kernel, by_rows, grid};
 
-const SHADER: &str = include_str!("shader.wgsl");
+const SHADER: &str = concat!(include_str!("../reduce.wgsl"), include_str!("shader.wgsl"));
 
 /// `h` is `batch × tokens × dim`, `mask` is `batch × tokens`; the result is `batch × keep`.
 pub fn pool(backend: &Backend, h: &[f32], mask: &[bool], tokens: usize, dim: usize, keep: usize) -> Result<Vec<f32>, String> {

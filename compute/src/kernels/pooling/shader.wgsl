@@ -1,5 +1,6 @@
 // Masked mean pooling of token states, Matryoshka prefix truncation and L2 normalisation: one
-// 64-wide workgroup per sequence; each invocation owns dims t, t + 64, ...
+// 64-wide workgroup per sequence; each invocation owns dims t, t + 64, ... (the norm's reduction
+// is ../reduce.wgsl's).
 
 struct Params {
     batch: u32,
@@ -17,8 +18,6 @@ struct Params {
 @group(0) @binding(1) var<storage, read> h: array<f32>;
 @group(0) @binding(2) var<storage, read> mask: array<u32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
-
-var<workgroup> red: array<f32, 64>;
 
 @compute @workgroup_size(64)
 fn pool(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
@@ -40,13 +39,7 @@ fn pool(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
             sq += mean * mean;
         }
     }
-    red[t] = sq;
-    for (var s = 32u; s > 0u; s >>= 1u) {
-        workgroupBarrier();
-        if t < s { red[t] = red[t] + red[t + s]; }
-    }
-    workgroupBarrier();
-    let norm = sqrt(red[0]);
+    let norm = sqrt(workgroup_sum(t, sq));
     if !live || norm == 0.0 { return; }
     for (var d = t; d < p.keep; d += 64u) {
         out[b * p.keep + d] = out[b * p.keep + d] / norm;

@@ -6,7 +6,7 @@ mod cpu;
 
 use crate::backend::{Backend, Gpu, Kernel, grid};
 
-const SHADER: &str = include_str!("shader.wgsl");
+const SHADER: &str = concat!(include_str!("../reduce.wgsl"), include_str!("shader.wgsl"));
 const LOG_SIGMOID: &str = include_str!("log_sigmoid.wgsl");
 
 #[derive(Debug, Clone, PartialEq)]

@@ -1,5 +1,5 @@
 // Row softmax with temperature and mask (a stable max shift), its logsumexp, and cross-entropy
-// against a target column, one 64-wide workgroup per row.
+// against a target column, one 64-wide workgroup per row (reductions from ../reduce.wgsl).
 
 struct Params {
     rows: u32,
@@ -22,7 +22,6 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> loss: array<f32>;
 
 const NEG_INF: f32 = -3.40282347e38;
-var<workgroup> red: array<f32, 64>;
 
 fn on(r: u32, c: u32) -> bool {
     return (p.flags & 1u) == 0u || mask[r * p.cols + c] != 0u;
@@ -38,27 +37,14 @@ fn softmax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index
             if on(r, c) { m = max(m, x[r * p.cols + c] * p.inv_temp); }
         }
     }
-    red[t] = m;
-    for (var s = 32u; s > 0u; s >>= 1u) {
-        workgroupBarrier();
-        if t < s { red[t] = max(red[t], red[t + s]); }
-    }
-    workgroupBarrier();
-    let row_max = red[0];
-    workgroupBarrier();
+    let row_max = workgroup_max(t, m);
     var sum = 0.0;
     if live && row_max > NEG_INF {
         for (var c = t; c < p.cols; c += 64u) {
             if on(r, c) { sum += exp(x[r * p.cols + c] * p.inv_temp - row_max); }
         }
     }
-    red[t] = sum;
-    for (var s = 32u; s > 0u; s >>= 1u) {
-        workgroupBarrier();
-        if t < s { red[t] = red[t] + red[t + s]; }
-    }
-    workgroupBarrier();
-    let total = red[0];
+    let total = workgroup_sum(t, sum);
     if !live { return; }
     let l = select(bitcast<f32>(0xff800000u), row_max + log(total), total > 0.0);
     for (var c = t; c < p.cols; c += 64u) {
