@@ -231,22 +231,27 @@ impl<'a> Ctx<'a> {
     /// key (strings as they are, other values as JSON) with its records' indices.
     fn groups(&self, arg: &str, rows: &[Value]) -> Result<Vec<(String, Vec<usize>)>, StageError> {
         let f = self.required_function(arg)?;
-        let mut index: HashMap<String, usize> = HashMap::new();
-        let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
-        for (i, row) in rows.iter().enumerate() {
-            let key = records::key_text(self, &f, row)?;
-            let g = *index.entry(key.clone()).or_insert_with(|| {
-                groups.push((key, Vec::new()));
-                groups.len() - 1
-            });
-            groups[g].1.push(i);
-        }
-        Ok(groups)
+        let keys = rows.iter().map(|row| records::key_text(self, &f, row)).collect::<Result<Vec<_>, _>>()?;
+        Ok(group_by_key(keys))
     }
 
     fn apply(&self, f: &(Val, pipec_compiler::source::Span), row: &Value) -> Result<Value, StageError> {
         Ok(self.eval.call(&f.0, vec![row.clone()], f.1)?)
     }
+}
+
+/// Positions grouped by their key, keys in order of first appearance.
+pub fn group_by_key(keys: impl IntoIterator<Item = String>) -> Vec<(String, Vec<usize>)> {
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+    for (i, key) in keys.into_iter().enumerate() {
+        let g = *index.entry(key.clone()).or_insert_with(|| {
+            groups.push((key, Vec::new()));
+            groups.len() - 1
+        });
+        groups[g].1.push(i);
+    }
+    groups
 }
 
 /// `row` with one field set (a stage adding `verdict`, `loss`, `embedding`, ...).

@@ -3,7 +3,7 @@
 //! arrive. `aggregate(alpha)` turns scored passages into documents, best first, each scored
 //! local-to-global: alpha * max + (1 - alpha) * mean of its passages' scores (methods.md §7).
 
-use super::{Ctx, Output, StageError, items};
+use super::{Ctx, Output, StageError, group_by_key, items};
 use crate::data::Value;
 use serde_json::json;
 
@@ -34,27 +34,21 @@ pub fn aggregate(ctx: &Ctx) -> Output {
     if !(0.0..=1.0).contains(&alpha) {
         return Err(StageError::Message(format!("alpha = {alpha} must lie in [0, 1]")));
     }
-    // Documents in order of first appearance: (id, passage texts, scores).
-    let mut docs: Vec<(String, Vec<String>, Vec<f64>)> = Vec::new();
-    for (i, p) in items(&rows).iter().enumerate() {
-        let doc = p.get("document").and_then(Value::as_str).ok_or_else(|| StageError::Message(format!("passage {i} has no `document`")))?;
-        let score = p.get("score").and_then(Value::as_f64).ok_or_else(|| StageError::Message(format!("passage {i} has no numeric `score`")))?;
-        let text = p.get("text").and_then(Value::as_str).unwrap_or_default().to_string();
-        match docs.iter_mut().find(|d| d.0 == doc) {
-            Some(d) => {
-                d.1.push(text);
-                d.2.push(score);
-            }
-            None => docs.push((doc.to_string(), vec![text], vec![score])),
-        }
+    let passages = items(&rows);
+    let mut documents = Vec::with_capacity(passages.len());
+    let mut scores = Vec::with_capacity(passages.len());
+    for (i, p) in passages.iter().enumerate() {
+        documents.push(p.get("document").and_then(Value::as_str).ok_or_else(|| StageError::Message(format!("passage {i} has no `document`")))?.to_string());
+        scores.push(p.get("score").and_then(Value::as_f64).ok_or_else(|| StageError::Message(format!("passage {i} has no numeric `score`")))?);
     }
-    let mut scored: Vec<(f64, Value)> = docs
+    let mut scored: Vec<(f64, Value)> = group_by_key(documents)
         .into_iter()
-        .map(|(id, texts, scores)| {
-            let max = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let mean = scores.iter().sum::<f64>() / scores.len() as f64;
+        .map(|(id, members)| {
+            let max = members.iter().map(|&i| scores[i]).fold(f64::NEG_INFINITY, f64::max);
+            let mean = members.iter().map(|&i| scores[i]).sum::<f64>() / members.len() as f64;
             let score = alpha * max + (1.0 - alpha) * mean;
-            (score, json!({"id": id, "title": "", "text": texts.join("\n"), "score": score}))
+            let text: Vec<&str> = members.iter().map(|&i| passages[i].get("text").and_then(Value::as_str).unwrap_or_default()).collect();
+            (score, json!({"id": id, "title": "", "text": text.join("\n"), "score": score}))
         })
         .collect();
     // Best first; ties keep first appearance.

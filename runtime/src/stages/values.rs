@@ -5,7 +5,7 @@
 //! `binomial_target` adds a target histogram over k + 1 atoms (histogram kernel); `best_of_n`
 //! keeps, per problem, the final step of the solution whose step values aggregate best.
 
-use super::{Ctx, Output, StageError, items, with_field};
+use super::{Ctx, Output, StageError, group_by_key, items, with_field};
 use crate::data::Value;
 use pipec_compute::kernels::histogram::{self, Target};
 use serde_json::json;
@@ -54,11 +54,7 @@ pub fn commcs(ctx: &Ctx) -> Output {
     }
     let by_solution = |r: &Value| format!("{}|{}", r.get("id").unwrap_or(&Value::Null), r.get("input").unwrap_or(&Value::Null));
     let mut out = rows.to_vec();
-    let mut index: std::collections::HashMap<String, Vec<usize>> = std::collections::HashMap::new();
-    for (i, r) in rows.iter().enumerate() {
-        index.entry(by_solution(r)).or_default().push(i);
-    }
-    for members in index.values_mut() {
+    for (_, mut members) in group_by_key(rows.iter().map(by_solution)) {
         members.sort_by_key(|&i| field(&rows[i], "step") as i64);
         for w in members.windows(2) {
             let (now, next) = (&rows[w[0]], &rows[w[1]]);
@@ -98,30 +94,17 @@ pub fn binomial_target(ctx: &Ctx) -> Output {
     Ok(Value::Array(rows.iter().enumerate().map(|(i, r)| with_field(r, "target", Value::from(hist[i * width..(i + 1) * width].iter().map(|q| *q as f64).collect::<Vec<f64>>()))).collect()))
 }
 
-/// A solution's id and the indices of its step records.
-type Solution = (String, Vec<usize>);
-
 pub fn best_of_n(ctx: &Ctx) -> Output {
     let rows = ctx.rows("input")?;
     let rows = items(&rows);
     let aggregate = ctx.symbol("aggregate", "min");
-    // Problem (the wrapped input) -> solution id -> its steps, both in order of first appearance.
-    let mut problems: Vec<(String, Vec<Solution>)> = Vec::new();
-    for (i, r) in rows.iter().enumerate() {
-        let (p, s) = (r.get("input").unwrap_or(&Value::Null).to_string(), r.get("id").unwrap_or(&Value::Null).to_string());
-        let pi = problems.iter().position(|(k, _)| *k == p).unwrap_or_else(|| {
-            problems.push((p, Vec::new()));
-            problems.len() - 1
-        });
-        let sols = &mut problems[pi].1;
-        match sols.iter_mut().find(|(k, _)| *k == s) {
-            Some((_, steps)) => steps.push(i),
-            None => sols.push((s, vec![i])),
-        }
-    }
+    let text = |r: &Value, f: &str| r.get(f).unwrap_or(&Value::Null).to_string();
     let mut out = Vec::new();
-    for (_, solutions) in problems {
-        let scored = solutions.into_iter().map(|(_, mut steps)| {
+    // Problems (the wrapped input), then each problem's solutions (by id), in order of first appearance.
+    for (_, members) in group_by_key(rows.iter().map(|r| text(r, "input"))) {
+        let solutions = group_by_key(members.iter().map(|&i| text(&rows[i], "id")));
+        let scored = solutions.into_iter().map(|(_, positions)| {
+            let mut steps: Vec<usize> = positions.iter().map(|&k| members[k]).collect();
             steps.sort_by_key(|&i| field(&rows[i], "step") as i64);
             let values: Vec<f64> = steps.iter().map(|&i| field(&rows[i], "value")).collect();
             let score = match aggregate.as_str() {
