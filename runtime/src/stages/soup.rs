@@ -52,9 +52,7 @@ pub fn soup(ctx: &Ctx) -> Output {
     let paths: Vec<&Path> = files.iter().map(|(_, p)| p.as_path()).collect();
     let stats = pipec_compute::kernels::soup::soup(backend, &paths, &weights, &tmp).map_err(StageError::Message)?;
     // Content-addressed, so identical soups share one blob and a reused entry finds its file.
-    let mut hasher = blake3::Hasher::new();
-    std::fs::File::open(&tmp).and_then(|f| hasher.update_reader(f).map(|_| ())).map_err(|e| StageError::Message(format!("cannot read {}: {e}", tmp.display())))?;
-    let hash = hasher.finalize().to_hex().to_string();
+    let hash = stats.blake3.clone();
     let blob = ctx.env.blobs.join(format!("{hash}.safetensors"));
     std::fs::rename(&tmp, &blob).map_err(|e| StageError::Message(format!("cannot store {}: {e}", blob.display())))?;
     Ok(json!({

@@ -15,11 +15,13 @@ const SHADER: &str = include_str!("shader.wgsl");
 /// Elements per chunk (16 MiB of f32).
 pub const CHUNK: usize = 4 << 20;
 
-/// What a soup did: tensors and bytes written, and the most tensor data it held at once.
+/// What a soup did: tensors and bytes written, the BLAKE3 of the file (hashed as it is written,
+/// so a content-addressed store need not read it back), and the most tensor data held at once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stats {
     pub tensors: usize,
     pub bytes: u64,
+    pub blake3: String,
     pub peak_buffer_bytes: u64,
 }
 
@@ -81,7 +83,9 @@ fn write_soup(backend: &Backend, headers: &[Header], tensors: &[Tensor], weights
     let mut w = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(tmp).map_err(io)?);
     let header = header_bytes(tensors);
     w.write_all(&header).map_err(io)?;
-    let mut stats = Stats { tensors: tensors.len(), bytes: header.len() as u64, peak_buffer_bytes: 0 };
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&header);
+    let mut stats = Stats { tensors: tensors.len(), bytes: header.len() as u64, blake3: String::new(), peak_buffer_bytes: 0 };
     let (mut raw, mut x, mut acc, mut encoded) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (t, tensor) in tensors.iter().enumerate() {
         let n = tensor.elements();
@@ -97,6 +101,7 @@ fn write_soup(backend: &Backend, headers: &[Header], tensors: &[Tensor], weights
             encoded.clear();
             tensor.dtype.encode(&acc, &mut encoded);
             w.write_all(&encoded).map_err(io)?;
+            hasher.update(&encoded);
             stats.bytes += encoded.len() as u64;
             let held = (raw.capacity() + encoded.capacity() + 4 * (x.capacity() + acc.capacity())) as u64;
             stats.peak_buffer_bytes = stats.peak_buffer_bytes.max(held);
@@ -104,6 +109,7 @@ fn write_soup(backend: &Backend, headers: &[Header], tensors: &[Tensor], weights
     }
     let f = w.into_inner().map_err(|e| io(e.into_error()))?;
     f.sync_all().map_err(io)?;
+    stats.blake3 = hasher.finalize().to_hex().to_string();
     Ok(stats)
 }
 

@@ -126,3 +126,13 @@ fn gpu_matches_cpu() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn the_reported_hash_is_the_file_s() {
+    let dir = scratch("hash");
+    let (a, out) = (dir.join("a.safetensors"), dir.join("o.safetensors"));
+    write(&a, &[("w", Dtype::F32, vec![3], vec![1.0, 2.0, 3.0])]);
+    let stats = soup(&Backend::Cpu, &[&a, &a], &[], &out).unwrap();
+    assert_eq!(stats.blake3, blake3::hash(&std::fs::read(&out).unwrap()).to_hex().to_string());
+    let _ = std::fs::remove_dir_all(dir);
+}
