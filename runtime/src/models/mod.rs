@@ -1,8 +1,10 @@
-//! Models at run time. A `model NAME = openai(...)` declaration becomes an `Endpoint` (its
-//! arguments evaluated, defaults from the builtin's signature); `client::Client` talks to it over
-//! HTTP with retries and a request cache. Local models (`local(...)`) are not served yet.
+//! Models at run time. A `model NAME = openai(...)` or `local(...)` declaration becomes an
+//! `Endpoint` (its arguments evaluated, defaults from the builtin's signature); `client::Client`
+//! sends it OpenAI-shaped requests with a request cache: over HTTP with retries, or in process to
+//! a local model (`local::Local`), which answers the same requests (and `pipec serve` serves it).
 
 pub mod client;
+pub mod local;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -27,42 +29,54 @@ impl Models {
 use crate::data::Value;
 use crate::eval::Evaluator;
 use pipec_compiler::ast::{ExprKind, ItemKind};
+use pipec_compiler::builtins::sig::SigTy;
 use pipec_compiler::builtins::{Namespace, lookup};
 use serde_json::Map;
 
-/// An OpenAI-compatible endpoint as declared.
+/// Where a model's requests go.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Target {
+    /// An OpenAI-compatible server; `api_key_env` names the environment variable holding the API
+    /// key (the key itself is read only when sending).
+    Http { base_url: String, api_key_env: String },
+    /// Model files on this machine, answered in process.
+    Local(local::Spec),
+}
+
+/// A model as declared: where its requests go and the request defaults.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Endpoint {
-    pub base_url: String,
+    pub target: Target,
     pub model: String,
     pub temperature: f64,
     pub max_tokens: i64,
-    /// The environment variable holding the API key (the key itself is read only when sending).
-    pub api_key_env: String,
     pub concurrency: usize,
     /// The embedding width the declaration promises (`dim:`), checked against what comes back.
     pub dim: Option<usize>,
 }
 
-/// The endpoint behind `model NAME`, as seen from the evaluator's module.
-pub fn endpoint(eval: &Evaluator, name: &str) -> Result<Endpoint, String> {
+/// The endpoint behind `model NAME`, as seen from the evaluator's module; relative local paths
+/// start at `dir` (the folder of the `.pipe` file).
+pub fn endpoint(eval: &Evaluator, name: &str, dir: &std::path::Path) -> Result<Endpoint, String> {
     let (ctor, args) = declared(eval, name)?;
-    if ctor != "openai" {
-        return Err(format!("model `{name}` is `{ctor}(...)`; this build runs models through `openai(...)` endpoints (local models arrive with their issue)"));
-    }
     let text = |k: &str| args.get(k).and_then(Value::as_str).map(str::to_string).unwrap_or_default();
+    let dim = args.get("dim").and_then(Value::as_u64).map(|d| d as usize);
+    if ctor == "local" {
+        let spec = local::Spec::resolve(name, &text("path"), &text("kind"), dir)?;
+        let model = spec.path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+        return Ok(Endpoint { target: Target::Local(spec), model, temperature: 0.0, max_tokens: 1024, concurrency: 1, dim });
+    }
     let base_url = text("base_url");
     if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
         return Err(format!("model `{name}`: base_url \"{base_url}\" must start with http:// or https://"));
     }
     Ok(Endpoint {
-        base_url: base_url.trim_end_matches('/').to_string(),
+        target: Target::Http { base_url: base_url.trim_end_matches('/').to_string(), api_key_env: text("api_key") },
         model: text("model"),
         temperature: args.get("temperature").and_then(Value::as_f64).unwrap_or(0.0),
         max_tokens: args.get("max_tokens").and_then(Value::as_i64).unwrap_or(1024),
-        api_key_env: text("api_key"),
         concurrency: args.get("concurrency").and_then(Value::as_u64).unwrap_or(8).max(1) as usize,
-        dim: args.get("dim").and_then(Value::as_u64).map(|d| d as usize),
+        dim,
     })
 }
 
@@ -75,11 +89,17 @@ fn declared(eval: &Evaluator, name: &str) -> Result<(String, Map<String, Value>)
     let sig = lookup(Namespace::ModelCtor, &ctor.name).ok_or_else(|| format!("unknown model constructor `{}`", ctor.name))?.signature();
     let mut out = Map::new();
     for (i, a) in args.iter().enumerate() {
-        let key = match &a.name {
-            Some(n) => n.name.clone(),
-            None => sig.params.get(i).map(|p| p.name.to_string()).unwrap_or_default(),
+        let param = match &a.name {
+            Some(n) => sig.params.iter().find(|p| p.name == n.name),
+            None => sig.params.get(i),
         };
-        out.insert(key, eval.value_of_declaration(&a.value, &def.module).map_err(|e| e.message)?);
+        let key = a.name.as_ref().map(|n| n.name.clone()).unwrap_or_else(|| param.map(|p| p.name.to_string()).unwrap_or_default());
+        // A word for a symbol parameter (`kind: embedding`) is that word.
+        let value = match (&a.value.kind, param.map(|p| &p.ty)) {
+            (ExprKind::Name(word), Some(SigTy::Symbols(_))) => Value::String(word.name.clone()),
+            _ => eval.value_of_declaration(&a.value, &def.module).map_err(|e| e.message)?,
+        };
+        out.insert(key, value);
     }
     for p in &sig.params {
         if let (false, Some(d)) = (out.contains_key(p.name), p.default) {

@@ -4,7 +4,7 @@
 //! Completion i of a record is asked with seed `seed + i`, so reruns ask the same questions and
 //! hit the cache. Token use goes to `logs/<node>/usage.json` in the run folder.
 
-use super::{Ctx, Output, StageError, items, record_id};
+use super::{Ctx, Output, StageError, items, record_id, with_field};
 use crate::data::Value;
 use serde_json::json;
 
@@ -84,9 +84,34 @@ pub fn mc_value(ctx: &Ctx) -> Output {
     Ok(Value::Array(out))
 }
 
+/// `logprobs(model, text, prompt)`: adds `logprob`, the summed log-probability of `text(r)` right
+/// after `prompt(r)` (no prompt: a newline) under the model, asked as an `echo` completion.
+pub fn logprobs(ctx: &Ctx) -> Output {
+    let rows = ctx.rows("input")?;
+    let rows = items(&rows);
+    let (_, endpoint) = ctx.endpoint()?;
+    let text = ctx.required_function("text")?;
+    let prompt = ctx.function("prompt")?;
+    let mut asks = Vec::with_capacity(rows.len());
+    for (r, row) in rows.iter().enumerate() {
+        let (Value::String(t), Value::String(p)) = (ctx.apply(&text, row)?, prompt.as_ref().map_or(Ok(Value::String("\n".into())), |f| ctx.apply(f, row))?) else {
+            return Err(StageError::Message(format!("record {r}: `text` and `prompt` must give strings")));
+        };
+        asks.push((p, t));
+    }
+    let done = ctx.client()?.score(&endpoint, &asks);
+    usage(ctx, &done);
+    let mut out = Vec::with_capacity(rows.len());
+    for (r, (row, d)) in rows.iter().zip(done).enumerate() {
+        let c = d.map_err(|e| StageError::Message(format!("record {r}: {e}")))?;
+        out.push(with_field(row, "logprob", Value::from(c.logprob.unwrap_or(0.0))));
+    }
+    Ok(Value::Array(out))
+}
+
 /// Token accounting: `logs/<node>/usage.json` in the run folder (requests made and served from
 /// the cache, prompt and completion tokens of the calls made).
-fn usage(ctx: &Ctx, done: &[Result<crate::models::client::Completion, String>]) {
+pub(super) fn usage(ctx: &Ctx, done: &[Result<crate::models::client::Completion, String>]) {
     let ok: Vec<_> = done.iter().flatten().collect();
     let made: Vec<_> = ok.iter().filter(|c| !c.cached).collect();
     let report = json!({

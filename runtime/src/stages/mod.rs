@@ -1,6 +1,7 @@
 //! Node executors: a Plan node + its inputs' outputs -> its output value. One function per
 //! builtin, looked up by name; the scheduler decides when they run, never what they do.
 
+mod alignment;
 mod batches;
 mod certify;
 mod dedup;
@@ -110,6 +111,10 @@ pub fn executor(builtin: &str) -> Option<Exec> {
         "pairs" => preferences::pairs,
         "lpo_pairs" => preferences::lpo_pairs,
         "dpo_loss" => preferences::dpo_loss,
+        "logprobs" => generate::logprobs,
+        "pair_logprobs" => alignment::pair_logprobs,
+        "boundary" => alignment::boundary,
+        "choose" => alignment::choose,
         "slic_loss" => preferences::slic_loss,
         "cov_weights" => preferences::cov_weights,
         "save" => soup::save,
@@ -213,8 +218,13 @@ impl<'a> Ctx<'a> {
 
     /// The model named by the `model` argument, and its endpoint.
     fn endpoint(&self) -> Result<(String, crate::models::Endpoint), StageError> {
-        let Some(ExprKind::Name(model)) = self.expr("model").map(|e| &e.kind) else { return Err(StageError::Message(format!("`{}` needs a model by name", self.node.builtin))) };
-        let endpoint = crate::models::endpoint(&self.eval, &model.name).map_err(StageError::Message)?;
+        self.model_arg("model")
+    }
+
+    /// The model named by argument `arg`, and its endpoint.
+    fn model_arg(&self, arg: &str) -> Result<(String, crate::models::Endpoint), StageError> {
+        let Some(ExprKind::Name(model)) = self.expr(arg).map(|e| &e.kind) else { return Err(StageError::Message(format!("`{}` needs a model by name for `{arg}`", self.node.builtin))) };
+        let endpoint = crate::models::endpoint(&self.eval, &model.name, &io::node_dir(self.env, self.node)).map_err(StageError::Message)?;
         Ok((model.name.clone(), endpoint))
     }
 

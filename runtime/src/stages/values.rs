@@ -147,7 +147,7 @@ mod tests {
 
     /// Successes of `n` Bernoulli(p) draws.
     fn binomial(rng: &mut Rng, n: usize, p: f64) -> f64 {
-        (0..n).filter(|_| ((rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64) < p).count() as f64
+        (0..n).filter(|_| rng.next_f64() < p).count() as f64
     }
 
     #[test]

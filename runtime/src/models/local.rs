@@ -1,0 +1,185 @@
+//! Local models answering OpenAI-shaped requests in process: `/v1/chat/completions` and
+//! `/v1/completions` (generation with token log-probs; `echo` with `logprobs` scores a given text,
+//! as vLLM does) from a GGUF causal LM, `/v1/embeddings` from a sentence-transformers folder.
+//! Loaded once per run and kept; each answer is computed on all cores, one request at a time.
+
+use crate::data::Value;
+use pipec_compute::kernels::pooling;
+use pipec_inference::embedder::Embedder;
+use pipec_inference::lm::{CausalLm, Sampling};
+use serde_json::json;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// What `local(path, kind)` names, with the path resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spec {
+    pub path: PathBuf,
+    pub kind: Kind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Kind {
+    Lm,
+    Embedding,
+}
+
+/// The folder `scripts/fetch-models.sh` fills: `$PIPEC_MODELS`, else `models/` in the working folder.
+pub fn models_dir() -> PathBuf {
+    std::env::var_os("PIPEC_MODELS").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("models"))
+}
+
+impl Spec {
+    /// `written` relative to `dir`; failing that, a path starting `models/` is looked up in the
+    /// models folder. A missing model says which command fetches it.
+    pub fn resolve(name: &str, written: &str, kind: &str, dir: &Path) -> Result<Spec, String> {
+        let kind = if kind == "embedding" { Kind::Embedding } else { Kind::Lm };
+        let direct = dir.join(written);
+        let in_models = models_dir().join(Path::new(written).strip_prefix("models").unwrap_or(Path::new(written)));
+        let path = [direct.clone(), in_models.clone()].into_iter().find(|p| p.exists()).ok_or_else(|| {
+            format!("model `{name}`: {} not found (looked at {} and {}); `scripts/fetch-models.sh` fetches the small models into $PIPEC_MODELS or models/", written, direct.display(), in_models.display())
+        })?;
+        Ok(Spec { path, kind })
+    }
+
+    /// The files the model is made of (its identity in cache keys).
+    pub fn files(&self) -> Vec<PathBuf> {
+        match self.kind {
+            Kind::Lm => vec![self.path.clone()],
+            Kind::Embedding => ["config.json", "model.safetensors", "tokenizer.json"].iter().map(|f| self.path.join(f)).collect(),
+        }
+    }
+}
+
+enum Loaded {
+    Lm(CausalLm),
+    Embedding(Embedder),
+}
+
+/// The run's loaded local models, by path.
+#[derive(Default)]
+pub struct Local {
+    loaded: Mutex<HashMap<PathBuf, Arc<Loaded>>>,
+    identities: Mutex<HashMap<PathBuf, String>>,
+}
+
+/// BLAKE3 over a model's files (streamed), the identity its cached answers are keyed by.
+pub fn files_digest(files: &[PathBuf]) -> Result<String, String> {
+    let mut hasher = blake3::Hasher::new();
+    for f in files {
+        std::fs::File::open(f).and_then(|r| hasher.update_reader(r).map(|_| ())).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
+    }
+    Ok(hasher.finalize().to_hex().to_string())
+}
+
+impl Local {
+    /// The model's identity, hashed once per run.
+    pub fn identity(&self, spec: &Spec) -> Result<String, String> {
+        let mut ids = self.identities.lock().map_err(|_| "a model hash panicked".to_string())?;
+        if let Some(id) = ids.get(&spec.path) {
+            return Ok(id.clone());
+        }
+        let id = files_digest(&spec.files())?;
+        ids.insert(spec.path.clone(), id.clone());
+        Ok(id)
+    }
+
+    fn get(&self, spec: &Spec) -> Result<Arc<Loaded>, String> {
+        let mut loaded = self.loaded.lock().map_err(|_| "a model load panicked".to_string())?;
+        if let Some(m) = loaded.get(&spec.path) {
+            return Ok(m.clone());
+        }
+        let m = Arc::new(match spec.kind {
+            Kind::Lm => Loaded::Lm(CausalLm::load(&spec.path)?),
+            Kind::Embedding => Loaded::Embedding(Embedder::load(&spec.path)?),
+        });
+        loaded.insert(spec.path.clone(), m.clone());
+        Ok(m)
+    }
+
+    /// The answer to `body` posted at `route`, as an OpenAI-compatible server gives it.
+    pub fn answer(&self, spec: &Spec, route: &str, body: &Value) -> Result<Value, String> {
+        let model = self.get(spec)?;
+        match (&*model, route) {
+            (Loaded::Lm(lm), "/v1/chat/completions") => chat(lm, body),
+            (Loaded::Lm(lm), "/v1/completions") => completions(lm, body),
+            (Loaded::Embedding(e), "/v1/embeddings") => embeddings(e, body),
+            (Loaded::Lm(_), _) => Err(format!("{}: a causal LM answers chat and completions, not {route} (declare an embedding model with kind: embedding)", spec.path.display())),
+            (Loaded::Embedding(_), _) => Err(format!("{}: an embedding model answers /v1/embeddings, not {route}", spec.path.display())),
+        }
+    }
+}
+
+/// A portable stream of uniforms from the request's seed (SplitMix64), for sampling.
+fn uniforms(seed: i64) -> impl FnMut() -> f64 {
+    let mut rng = crate::stages::rng::Rng::new(seed);
+    move || rng.next_f64()
+}
+
+fn sampling(body: &Value) -> Sampling {
+    Sampling { max_tokens: body.get("max_tokens").and_then(Value::as_u64).unwrap_or(256) as usize, temperature: body.get("temperature").and_then(Value::as_f64).unwrap_or(1.0) }
+}
+
+fn chat(lm: &CausalLm, body: &Value) -> Result<Value, String> {
+    let messages = body.get("messages").and_then(Value::as_array).ok_or("the request has no `messages`")?;
+    let user = messages.iter().rev().find(|m| m.get("role").and_then(Value::as_str) == Some("user")).and_then(|m| m.get("content")).and_then(Value::as_str).ok_or("the request has no user message")?;
+    if messages.len() > 1 {
+        return Err("local models answer single-turn chats (one user message)".into());
+    }
+    let mut draw = uniforms(body.get("seed").and_then(Value::as_i64).unwrap_or(0));
+    let g = lm.generate(user, sampling(body), &mut draw, None)?;
+    let content: Vec<Value> = g.token_logprobs.iter().map(|l| json!({"logprob": l})).collect();
+    Ok(json!({
+        "object": "chat.completion",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": g.text}, "finish_reason": g.finish, "logprobs": {"content": content}}],
+        "usage": {"prompt_tokens": g.prompt_tokens, "completion_tokens": g.token_logprobs.len(), "total_tokens": g.prompt_tokens + g.token_logprobs.len()},
+    }))
+}
+
+/// Text completion of a raw prompt. With `echo: true` and `max_tokens: 0` it scores the prompt
+/// instead: every prompt token's log-prob (the first is null) and its character offset.
+fn completions(lm: &CausalLm, body: &Value) -> Result<Value, String> {
+    let prompt = body.get("prompt").and_then(Value::as_str).ok_or("the request has no `prompt` string")?;
+    if body.get("echo").and_then(Value::as_bool) == Some(true) {
+        let scored = lm.score(prompt)?;
+        let tokens: Vec<Value> = scored.iter().map(|t| json!(t.text)).collect();
+        let lps: Vec<Value> = scored.iter().map(|t| t.logprob.map_or(Value::Null, |l| json!(l))).collect();
+        let offsets: Vec<Value> = scored.iter().map(|t| json!(t.offset)).collect();
+        return Ok(json!({
+            "object": "text_completion",
+            "choices": [{"index": 0, "text": prompt, "finish_reason": "length", "logprobs": {"tokens": tokens, "token_logprobs": lps, "text_offset": offsets}}],
+            "usage": {"prompt_tokens": scored.len(), "completion_tokens": 0, "total_tokens": scored.len()},
+        }));
+    }
+    let mut draw = uniforms(body.get("seed").and_then(Value::as_i64).unwrap_or(0));
+    let g = lm.complete(prompt, sampling(body), &mut draw)?;
+    Ok(json!({
+        "object": "text_completion",
+        "choices": [{"index": 0, "text": g.text, "finish_reason": g.finish, "logprobs": {"token_logprobs": g.token_logprobs}}],
+        "usage": {"prompt_tokens": g.prompt_tokens, "completion_tokens": g.token_logprobs.len(), "total_tokens": g.prompt_tokens + g.token_logprobs.len()},
+    }))
+}
+
+/// Mean-pooled, L2-normalised sentence embeddings (sentence-transformers' MiniLM recipe), pooled
+/// on the CPU twin of pipec's pooling kernel.
+fn embeddings(e: &Embedder, body: &Value) -> Result<Value, String> {
+    let texts: Vec<String> = match body.get("input") {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(a)) => a.iter().map(|t| t.as_str().map(str::to_string).ok_or("`input` must hold strings")).collect::<Result<_, _>>()?,
+        _ => return Err("the request has no `input`".into()),
+    };
+    let width = e.width();
+    let mut out = vec![Vec::new(); texts.len()];
+    let mut tokens = 0;
+    e.states(&texts, |b| {
+        tokens += b.mask.iter().filter(|m| **m).count();
+        let pooled = pooling::pool(&pipec_compute::Backend::Cpu, &b.states, &b.mask, b.tokens, width, width)?;
+        for (row, v) in b.rows.iter().zip(pooled.chunks(width)) {
+            out[*row] = v.to_vec();
+        }
+        Ok(())
+    })?;
+    let data: Vec<Value> = out.into_iter().enumerate().map(|(i, v)| json!({"object": "embedding", "index": i, "embedding": v})).collect();
+    Ok(json!({"object": "list", "data": data, "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}))
+}
