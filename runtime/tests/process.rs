@@ -5,27 +5,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicU32, Ordering};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
-
-/// A fresh scratch folder for one test.
-fn scratch(name: &str) -> PathBuf {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let dir = std::env::temp_dir().join(format!("pipec-test-{}-{name}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+mod common;
+use common::{root, run_dir, scratch, text};
 
 fn pipec(cwd: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_pipec")).args(args).current_dir(cwd).output().expect("pipec runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 /// Every file under `dir`, by path relative to it.
@@ -43,12 +28,6 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         }
     }
     out
-}
-
-/// The run folder a summary names.
-fn run_dir(stdout: &str) -> PathBuf {
-    let line = stdout.lines().find_map(|l| l.trim().strip_prefix("run folder")).expect("the summary names the run folder");
-    PathBuf::from(line.trim())
 }
 
 fn manifest(dir: &Path) -> serde_json::Value {
@@ -515,131 +494,6 @@ fn champ_example_pairs_correct_solutions_over_incorrect_ones() {
         let pair: serde_json::Value = serde_json::from_str(line).unwrap();
         assert!(is_correct(pair["chosen"].as_str().unwrap()) && !is_correct(pair["rejected"].as_str().unwrap()));
     }
-    let _ = std::fs::remove_dir_all(&runs);
-}
-
-/// llama.cpp's OpenAI-compatible server (PyPI xllamacpp) on the SmolLM2 GGUF that
-/// `scripts/fetch-models.sh` fetched; killed when dropped.
-struct LlamaServer(std::process::Child, u16);
-
-impl Drop for LlamaServer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The server, or None (said) when the models were not fetched; `PIPEC_REQUIRE_MODELS=1` (set by
-/// `.ci/run`) makes that a failure.
-fn llama_server(embedding: bool) -> Option<LlamaServer> {
-    let models = std::env::var("PIPEC_MODELS").map(PathBuf::from).unwrap_or_else(|_| root().join("models"));
-    let (python, gguf) = (models.join("llamacpp/bin/python"), models.join("smollm2-135m-instruct.q4_1.gguf"));
-    if !python.exists() || !gguf.exists() {
-        assert!(std::env::var("PIPEC_REQUIRE_MODELS").is_err(), "PIPEC_REQUIRE_MODELS=1 but {} has no models: run scripts/fetch-models.sh", models.display());
-        eprintln!("skipped: no models in {} (scripts/fetch-models.sh fetches them)", models.display());
-        return None;
-    }
-    let port = 18_000 + (std::process::id() % 2_000) as u16 + if embedding { 2_000 } else { 0 };
-    let mut child = Command::new(python).arg(root().join("scripts/llamacpp_server.py")).arg(gguf).arg(port.to_string()).args(embedding.then_some("--embedding")).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null()).spawn().expect("python starts");
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
-    assert_eq!(line.trim(), "ready", "llama.cpp's server did not come up");
-    Some(LlamaServer(child, port))
-}
-
-#[test]
-fn samples_come_from_a_real_llama_cpp_server_and_reruns_reuse_its_answers() {
-    let Some(server) = llama_server(false) else { return };
-    let runs = scratch("llm");
-    let url = format!("http://127.0.0.1:{}", server.1);
-    let run = |extra: &[&str]| {
-        let mut args = vec!["run", "examples/sample_arithmetic.pipe", "-q", "--runs", runs.to_str().unwrap()];
-        args.extend(extra);
-        Command::new(env!("CARGO_BIN_EXE_pipec")).args(&args).env("PIPEC_LLM_URL", &url).current_dir(root()).output().unwrap()
-    };
-    let first = run(&[]);
-    assert!(first.status.success(), "{}", text(&first.stderr));
-    let usage = |out: &Output| serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(run_dir(&text(&out.stdout)).join("logs/answers/usage.json")).unwrap()).unwrap();
-    let u = usage(&first);
-    assert!(u["requests"] == 8 && u["cached"] == 0 && u["completion_tokens"].as_u64().unwrap() > 0, "{u}");
-    let answers = std::fs::read_to_string(run_dir(&text(&first.stdout)).join("outputs/answers.jsonl")).unwrap();
-    assert_eq!(answers.lines().count(), 8, "4 questions x 2 samples:\n{answers}");
-    for line in answers.lines() {
-        // "a1/0 (-5.76): The answer is: 4": every sample carries the server's summed log-probs.
-        let lp: f64 = line.split(['(', ')']).nth(1).unwrap().parse().unwrap_or_else(|_| panic!("no log-prob in {line}"));
-        assert!(lp < 0.0, "{line}");
-    }
-    // Monte-Carlo step values: every step prefix of a sampled solution gets 2 checked rollouts.
-    let pipe = runs.join("mc.pipe");
-    std::fs::write(&pipe, format!(r#"schema Question {{
-  id: str
-  question: str
-  answer: str
-}}
-dataset questions: [Question] = jsonl("{}")
-model tiny = openai(base_url: env("PIPEC_LLM_URL"), model: "smollm2", max_tokens: 24)
-verifier ok(q: Question, out: str) -> Verdict = math_equal(extract_answer(out), q.answer)
-pipeline mc {{
-  questions |> subsample(n: 1, seed: 0) |> sample(tiny, n: 1, prompt: .question) |> split_steps(sep: " ") |> mc_value(tiny, rollouts: 2, check: ok, question: .question, max_tokens: 24) |> write("values.jsonl")
-}}
-"#, root().join("examples/data/arithmetic.jsonl").display())).unwrap();
-    let mc = Command::new(env!("CARGO_BIN_EXE_pipec")).args(["run", pipe.to_str().unwrap(), "-q", "--runs", runs.to_str().unwrap()]).env("PIPEC_LLM_URL", &url).output().unwrap();
-    assert!(mc.status.success(), "{}", text(&mc.stderr));
-    let values = std::fs::read_to_string(run_dir(&text(&mc.stdout)).join("outputs/values.jsonl")).unwrap();
-    assert!(values.lines().count() >= 1, "{values}");
-    for line in values.lines() {
-        let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        let (value, successes) = (v["value"].as_f64().unwrap(), v["successes"].as_i64().unwrap());
-        assert!(v["rollouts"] == 2 && (0..=2).contains(&successes) && value == successes as f64 / 2.0, "{line}");
-    }
-    // With the server gone, a fresh run still gets every answer from the request cache.
-    drop(server);
-    let offline = run(&["--fresh"]);
-    assert!(offline.status.success(), "{}", text(&offline.stderr));
-    assert_eq!(usage(&offline)["cached"], 8, "every answer came from the request cache");
-    assert_eq!(std::fs::read_to_string(run_dir(&text(&offline.stdout)).join("outputs/answers.jsonl")).unwrap(), answers);
-    // Without the cache, the unreachable endpoint is a clear error at the node's line.
-    let other = runs.join("other-cache");
-    let failed = run(&["--cache", other.to_str().unwrap()]);
-    assert!(!failed.status.success());
-    let err = text(&failed.stderr);
-    assert!(err.contains("examples/sample_arithmetic.pipe:21") && err.contains(&format!("cannot reach {url}")) && err.contains("(5 attempts)"), "{err}");
-    let _ = std::fs::remove_dir_all(&runs);
-}
-
-#[test]
-fn embeddings_from_a_real_llama_cpp_server_find_each_question_itself() {
-    let Some(server) = llama_server(true) else { return };
-    let runs = scratch("embed");
-    let pipe = runs.join("retrieve.pipe");
-    std::fs::write(&pipe, format!(r#"schema Problem {{
-  id: str
-  question: str
-  answer: str
-  solution: str
-}}
-dataset problems: [Problem] = jsonl("{}")
-model smol = openai(base_url: env("PIPEC_EMBED_URL"), model: "smollm2", dim: 576)
-pipeline retrieve {{
-  let index = problems |> embed(smol, text: .solution)
-  let hits = problems |> embed(smol, text: .solution) |> search(index, top: 3)
-  hits |> map(|h| "{{h.query.id}} -> {{h.hits[0].id}} {{h.hits[0].score}}") |> write("hits.jsonl")
-  problems |> embed(smol, text: .question, dims: 64) |> map(|p| len(p.embedding)) |> write("dims.jsonl")
-}}
-"#, root().join("examples/data/gsm8k/test.jsonl").display())).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_pipec")).args(["run", pipe.to_str().unwrap(), "-q", "--runs", runs.to_str().unwrap()]).env("PIPEC_EMBED_URL", format!("http://127.0.0.1:{}", server.1)).output().unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let dir = run_dir(&text(&out.stdout));
-    let hits = std::fs::read_to_string(dir.join("outputs/hits.jsonl")).unwrap();
-    assert_eq!(hits.lines().count(), 20);
-    for line in hits.lines() {
-        // "gsm8k-3 -> gsm8k-3 1.0000001": every solution's nearest neighbour is itself.
-        let words: Vec<&str> = line.trim_matches('"').split_whitespace().collect();
-        assert_eq!(words[0], words[2], "{line}");
-        assert!((words[3].parse::<f64>().unwrap() - 1.0).abs() < 1e-4, "normalised: {line}");
-    }
-    let dims = std::fs::read_to_string(dir.join("outputs/dims.jsonl")).unwrap();
-    assert!(dims.lines().all(|l| l == "64"), "Matryoshka prefix: {dims}");
     let _ = std::fs::remove_dir_all(&runs);
 }
 

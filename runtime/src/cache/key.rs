@@ -2,7 +2,8 @@
 //! inlined lets with spans stripped, loop bindings, output shape, and every top-level declaration it
 //! reaches by name), its inputs' keys and the contents of the files it reads. Moving code around or
 //! reformatting changes no key; editing a stage changes its key and its dependants' keys only.
-//! A Docker image a node's verifiers use counts as an input: rebuilding it reruns them.
+//! A Docker image a node's verifiers use counts as an input: rebuilding it reruns them; so do the
+//! files of a local model it names.
 
 use crate::data::Value;
 use crate::stages::{RunEnv, io_paths};
@@ -38,6 +39,9 @@ pub fn node_key(plan: &Plan, node: &Node, input_keys: &BTreeMap<String, String>,
         if let Some(image) = plan.definitions.get(&q).and_then(|d| crate::sandbox::declared_image(&d.item)) {
             let id = env.sandbox.image_id(&image).map_err(|e| e.0)?;
             files.insert(format!("image {image}"), id);
+        }
+        if let Some(spec) = crate::models::local_spec(plan, node, &crate::stages::node_dir(env, node), &q)? {
+            files.insert(format!("model {}", crate::stages::shown(env, &spec.path)), crate::models::local::files_digest(&spec.files())?);
         }
     }
     let parts = KeyParts { definition, inputs: input_keys.clone(), files };

@@ -100,7 +100,7 @@ impl Client {
     async fn cached(&self, endpoint: &Endpoint, path: &str, body: &Value) -> Result<(Value, bool), String> {
         let model = match &endpoint.target {
             Target::Http { base_url, .. } => base_url.clone(),
-            Target::Local(spec) => format!("local:{}", self.local.identity(spec)?),
+            Target::Local(spec) => format!("local:{}", super::local::files_digest(&spec.files())?),
         };
         let key = blake3::hash(format!("{model}{path}\n{body}").as_bytes()).to_hex().to_string();
         let file = self.cache.join(format!("{key}.json"));
@@ -162,7 +162,7 @@ fn vectors(v: &Value, n: usize) -> Result<Vec<Vec<f32>>, String> {
 
 /// The summed log-probs of the echoed tokens starting in `from..to` (characters).
 fn scored(v: &Value, from: usize, to: usize) -> Result<Completion, String> {
-    let lp = v.pointer("/choices/0/logprobs").ok_or_else(|| format!("the answer has no log-probs (the server must support `echo` with `logprobs`, as vLLM does): {}", crate::sandbox::tail(&v.to_string(), 300)))?;
+    let lp = v.pointer("/choices/0/logprobs").filter(|l| !l.is_null()).ok_or_else(|| format!("the answer has no log-probs (the server must support `echo` with `logprobs`, as vLLM does): {}", crate::sandbox::tail(&v.to_string(), 300)))?;
     let (Some(offsets), Some(values)) = (lp.get("text_offset").and_then(Value::as_array), lp.get("token_logprobs").and_then(Value::as_array)) else {
         return Err("the answer's log-probs have no `text_offset` and `token_logprobs`".into());
     };

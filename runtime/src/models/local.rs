@@ -61,29 +61,27 @@ enum Loaded {
 #[derive(Default)]
 pub struct Local {
     loaded: Mutex<HashMap<PathBuf, Arc<Loaded>>>,
-    identities: Mutex<HashMap<PathBuf, String>>,
 }
 
-/// BLAKE3 over a model's files (streamed), the identity its cached answers are keyed by.
+/// BLAKE3 over a model's files (streamed), the identity its cached answers and its nodes' cache
+/// keys are made with. Remembered per process while the files' sizes and times are unchanged.
 pub fn files_digest(files: &[PathBuf]) -> Result<String, String> {
+    type Stamp = Vec<(PathBuf, u64, Option<std::time::SystemTime>)>;
+    static SEEN: Mutex<Vec<(Stamp, String)>> = Mutex::new(Vec::new());
+    let stamp: Stamp = files.iter().map(|f| std::fs::metadata(f).map(|m| (f.clone(), m.len(), m.modified().ok())).map_err(|e| format!("cannot read {}: {e}", f.display()))).collect::<Result<_, _>>()?;
+    if let Some((_, d)) = SEEN.lock().map_err(|_| "a model hash panicked")?.iter().find(|(s, _)| *s == stamp) {
+        return Ok(d.clone());
+    }
     let mut hasher = blake3::Hasher::new();
     for f in files {
         std::fs::File::open(f).and_then(|r| hasher.update_reader(r).map(|_| ())).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
     }
-    Ok(hasher.finalize().to_hex().to_string())
+    let digest = hasher.finalize().to_hex().to_string();
+    SEEN.lock().map_err(|_| "a model hash panicked")?.push((stamp, digest.clone()));
+    Ok(digest)
 }
 
 impl Local {
-    /// The model's identity, hashed once per run.
-    pub fn identity(&self, spec: &Spec) -> Result<String, String> {
-        let mut ids = self.identities.lock().map_err(|_| "a model hash panicked".to_string())?;
-        if let Some(id) = ids.get(&spec.path) {
-            return Ok(id.clone());
-        }
-        let id = files_digest(&spec.files())?;
-        ids.insert(spec.path.clone(), id.clone());
-        Ok(id)
-    }
 
     fn get(&self, spec: &Spec) -> Result<Arc<Loaded>, String> {
         let mut loaded = self.loaded.lock().map_err(|_| "a model load panicked".to_string())?;

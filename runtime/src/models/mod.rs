@@ -80,6 +80,22 @@ pub fn endpoint(eval: &Evaluator, name: &str, dir: &std::path::Path) -> Result<E
     })
 }
 
+/// The files behind declaration `q` when it is a `local(...)` model the node can name (its
+/// identity in the node's cache key); relative paths start at `dir`.
+pub fn local_spec(plan: &pipec_compiler::plan::Plan, node: &pipec_compiler::plan::Node, dir: &std::path::Path, q: &str) -> Result<Option<local::Spec>, String> {
+    let Some(def) = plan.definitions.get(q) else { return Ok(None) };
+    let ItemKind::Model(binding) = &def.item.kind else { return Ok(None) };
+    let ExprKind::Call(callee, _) = &binding.value.kind else { return Ok(None) };
+    if !matches!(&callee.kind, ExprKind::Name(n) if n.name == "local") {
+        return Ok(None);
+    }
+    let eval = Evaluator::for_node(plan, node, &std::collections::HashMap::new());
+    Ok(match endpoint(&eval, &binding.name.name, dir)?.target {
+        Target::Local(spec) => Some(spec),
+        Target::Http { .. } => None,
+    })
+}
+
 /// `model NAME = CTOR(args)`: the constructor and its arguments by name, defaults filled in.
 fn declared(eval: &Evaluator, name: &str) -> Result<(String, Map<String, Value>), String> {
     let def = eval.definition(name).ok_or_else(|| format!("`{name}` is not declared"))?;

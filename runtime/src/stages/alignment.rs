@@ -53,21 +53,23 @@ fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
+/// 1 − mean over pairs of |σ(β[(π−π_ref)(y_w) − (π−π_ref)(y_l)]) − σ(s_w − s_l)|.
+fn consistency(pairs: &[Value], beta: f64) -> f64 {
+    let num = |p: &Value, k: &str| p.get(k).and_then(Value::as_f64).unwrap_or(0.0);
+    let gap = |p: &Value| {
+        let implicit = beta * ((num(p, "policy_chosen") - num(p, "reference_chosen")) - (num(p, "policy_rejected") - num(p, "reference_rejected")));
+        (sigmoid(implicit) - sigmoid(num(p, "chosen_score") - num(p, "rejected_score"))).abs()
+    };
+    1.0 - pairs.iter().map(gap).sum::<f64>() / pairs.len() as f64
+}
+
 pub fn boundary(ctx: &Ctx) -> Output {
     let (beta, kappa) = (ctx.float("beta", 0.1)?, ctx.float("kappa", 0.6)?);
     let pairs = scored_pairs(ctx)?;
     if pairs.is_empty() {
         return Err(StageError::Message("the probe set is empty: the boundary needs at least one pair".into()));
     }
-    let num = |p: &Value, k: &str| p.get(k).and_then(Value::as_f64).unwrap_or(0.0);
-    let gaps: Vec<f64> = pairs
-        .iter()
-        .map(|p| {
-            let implicit = beta * ((num(p, "policy_chosen") - num(p, "reference_chosen")) - (num(p, "policy_rejected") - num(p, "reference_rejected")));
-            (sigmoid(implicit) - sigmoid(num(p, "chosen_score") - num(p, "rejected_score"))).abs()
-        })
-        .collect();
-    let consistency = 1.0 - gaps.iter().sum::<f64>() / gaps.len() as f64;
+    let consistency = consistency(&pairs, beta);
     let stage = if consistency < kappa { "injection" } else { "fine_tuning" };
     if let Some(dir) = ctx.log_dir() {
         let report = json!({"stage": stage, "consistency": consistency, "kappa": kappa, "beta": beta, "pairs": pairs.len()});
@@ -81,5 +83,28 @@ pub fn choose(ctx: &Ctx) -> Output {
     match stage.as_str() {
         "injection" | "fine_tuning" => Ok(ctx.rows(&stage)?.as_ref().clone()),
         other => Err(StageError::Message(format!("stage is `{other}`; expected injection or fine_tuning (from `boundary`)"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The consistency measure on hand-computed pairs.
+    use super::consistency;
+    use serde_json::json;
+
+    #[test]
+    fn consistency_matches_hand_computed_values() {
+        // Pair 1: implicit margin 0.1·((-10 - -12) - (-15 - -14)) = 0.3, σ = 0.574443;
+        //         labelled σ(1 - 0) = 0.731059; gap 0.156616.
+        // Pair 2: implicit 0.1·((-8 - -8) - (-9 - -7)) = 0.2, σ = 0.549834; labelled σ(-2) = 0.119203; gap 0.430631.
+        let pairs = [
+            json!({"policy_chosen": -10.0, "reference_chosen": -12.0, "policy_rejected": -15.0, "reference_rejected": -14.0, "chosen_score": 1.0, "rejected_score": 0.0}),
+            json!({"policy_chosen": -8.0, "reference_chosen": -8.0, "policy_rejected": -9.0, "reference_rejected": -7.0, "chosen_score": 0.0, "rejected_score": 2.0}),
+        ];
+        let c = consistency(&pairs, 0.1);
+        assert!((c - (1.0 - (0.156616 + 0.430631) / 2.0)).abs() < 1e-6, "{c}");
+        // A policy equal to its reference prefers nothing: p_theta = 0.5 for every pair.
+        let same = [json!({"policy_chosen": -3.0, "reference_chosen": -3.0, "policy_rejected": -4.0, "reference_rejected": -4.0, "chosen_score": 0.0, "rejected_score": 0.0})];
+        assert_eq!(consistency(&same, 0.1), 1.0);
     }
 }

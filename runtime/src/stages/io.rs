@@ -41,7 +41,7 @@ pub fn io_paths(plan: &Plan, node: &Node, env: &RunEnv) -> Vec<(String, PathBuf)
     }
 }
 
-pub(super) fn shown(env: &RunEnv, path: &Path) -> String {
+pub fn shown(env: &RunEnv, path: &Path) -> String {
     path.strip_prefix(&env.workdir).unwrap_or(path).display().to_string()
 }
 

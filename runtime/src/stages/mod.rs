@@ -28,7 +28,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use io::{io_paths, write_sink};
+pub use io::{io_paths, node_dir, shown, write_sink};
 pub use soup::save_sink;
 
 /// Where a run reads relative paths from and writes its files to.

@@ -1,0 +1,237 @@
+//! Models as pipec runs them, in separate processes: the endpoint client against llama.cpp's real
+//! OpenAI-compatible server (PyPI xllamacpp), and pipec's own local models (MiniLM embeddings
+//! against sentence-transformers' vectors, SmolLM2 log-probs against llama.cpp's), all on the
+//! small models `scripts/fetch-models.sh` fetches (`PIPEC_REQUIRE_MODELS=1` makes missing ones fail).
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+mod common;
+use common::{root, run_dir, scratch, text};
+
+/// The models folder, or None (said) when `scripts/fetch-models.sh` has not filled it;
+/// `PIPEC_REQUIRE_MODELS=1` (set by `.ci/run`) makes that a failure.
+fn models() -> Option<PathBuf> {
+    let models = std::env::var("PIPEC_MODELS").map(PathBuf::from).unwrap_or_else(|_| root().join("models"));
+    let wanted = ["llamacpp/bin/python", "smollm2-135m-instruct.q4_1.gguf", "all-minilm-l6-v2/model.safetensors"];
+    if wanted.iter().all(|f| models.join(f).exists()) {
+        return Some(models);
+    }
+    assert!(std::env::var("PIPEC_REQUIRE_MODELS").is_err(), "PIPEC_REQUIRE_MODELS=1 but {} lacks models: run scripts/fetch-models.sh", models.display());
+    eprintln!("skipped: no models in {} (scripts/fetch-models.sh fetches them)", models.display());
+    None
+}
+
+/// `pipec ARGS` with the models folder set.
+fn pipec_with_models(models: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pipec")).args(args).env("PIPEC_MODELS", models).current_dir(root()).output().expect("pipec runs")
+}
+
+/// llama.cpp's OpenAI-compatible server (PyPI xllamacpp) on the SmolLM2 GGUF that
+/// `scripts/fetch-models.sh` fetched; killed when dropped.
+struct LlamaServer(std::process::Child, u16);
+
+impl Drop for LlamaServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The server, or None when the models were not fetched.
+fn llama_server(embedding: bool) -> Option<LlamaServer> {
+    let models = models()?;
+    let (python, gguf) = (models.join("llamacpp/bin/python"), models.join("smollm2-135m-instruct.q4_1.gguf"));
+    let port = 18_000 + (std::process::id() % 2_000) as u16 + if embedding { 2_000 } else { 0 };
+    let mut child = Command::new(python).arg(root().join("scripts/llamacpp_server.py")).arg(gguf).arg(port.to_string()).args(embedding.then_some("--embedding")).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null()).spawn().expect("python starts");
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+    assert_eq!(line.trim(), "ready", "llama.cpp's server did not come up");
+    Some(LlamaServer(child, port))
+}
+
+#[test]
+fn samples_come_from_a_real_llama_cpp_server_and_reruns_reuse_its_answers() {
+    let Some(server) = llama_server(false) else { return };
+    let runs = scratch("llm");
+    let url = format!("http://127.0.0.1:{}", server.1);
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "examples/sample_arithmetic.pipe", "-q", "--runs", runs.to_str().unwrap()];
+        args.extend(extra);
+        Command::new(env!("CARGO_BIN_EXE_pipec")).args(&args).env("PIPEC_LLM_URL", &url).current_dir(root()).output().unwrap()
+    };
+    let first = run(&[]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let usage = |out: &Output| serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(run_dir(&text(&out.stdout)).join("logs/answers/usage.json")).unwrap()).unwrap();
+    let u = usage(&first);
+    assert!(u["requests"] == 8 && u["cached"] == 0 && u["completion_tokens"].as_u64().unwrap() > 0, "{u}");
+    let answers = std::fs::read_to_string(run_dir(&text(&first.stdout)).join("outputs/answers.jsonl")).unwrap();
+    assert_eq!(answers.lines().count(), 8, "4 questions x 2 samples:\n{answers}");
+    for line in answers.lines() {
+        // "a1/0 (-5.76): The answer is: 4": every sample carries the server's summed log-probs.
+        let lp: f64 = line.split(['(', ')']).nth(1).unwrap().parse().unwrap_or_else(|_| panic!("no log-prob in {line}"));
+        assert!(lp < 0.0, "{line}");
+    }
+    // Monte-Carlo step values: every step prefix of a sampled solution gets 2 checked rollouts.
+    let pipe = runs.join("mc.pipe");
+    std::fs::write(&pipe, format!(r#"schema Question {{
+  id: str
+  question: str
+  answer: str
+}}
+dataset questions: [Question] = jsonl("{}")
+model tiny = openai(base_url: env("PIPEC_LLM_URL"), model: "smollm2", max_tokens: 24)
+verifier ok(q: Question, out: str) -> Verdict = math_equal(extract_answer(out), q.answer)
+pipeline mc {{
+  questions |> subsample(n: 1, seed: 0) |> sample(tiny, n: 1, prompt: .question) |> split_steps(sep: " ") |> mc_value(tiny, rollouts: 2, check: ok, question: .question, max_tokens: 24) |> write("values.jsonl")
+}}
+"#, root().join("examples/data/arithmetic.jsonl").display())).unwrap();
+    let mc = Command::new(env!("CARGO_BIN_EXE_pipec")).args(["run", pipe.to_str().unwrap(), "-q", "--runs", runs.to_str().unwrap()]).env("PIPEC_LLM_URL", &url).output().unwrap();
+    assert!(mc.status.success(), "{}", text(&mc.stderr));
+    let values = std::fs::read_to_string(run_dir(&text(&mc.stdout)).join("outputs/values.jsonl")).unwrap();
+    assert!(values.lines().count() >= 1, "{values}");
+    for line in values.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let (value, successes) = (v["value"].as_f64().unwrap(), v["successes"].as_i64().unwrap());
+        assert!(v["rollouts"] == 2 && (0..=2).contains(&successes) && value == successes as f64 / 2.0, "{line}");
+    }
+    // With the server gone, a fresh run still gets every answer from the request cache.
+    drop(server);
+    let offline = run(&["--fresh"]);
+    assert!(offline.status.success(), "{}", text(&offline.stderr));
+    assert_eq!(usage(&offline)["cached"], 8, "every answer came from the request cache");
+    assert_eq!(std::fs::read_to_string(run_dir(&text(&offline.stdout)).join("outputs/answers.jsonl")).unwrap(), answers);
+    // Without the cache, the unreachable endpoint is a clear error at the node's line.
+    let other = runs.join("other-cache");
+    let failed = run(&["--cache", other.to_str().unwrap()]);
+    assert!(!failed.status.success());
+    let err = text(&failed.stderr);
+    assert!(err.contains("examples/sample_arithmetic.pipe:21") && err.contains(&format!("cannot reach {url}")) && err.contains("(5 attempts)"), "{err}");
+    let _ = std::fs::remove_dir_all(&runs);
+}
+
+#[test]
+fn embeddings_from_a_real_llama_cpp_server_find_each_question_itself() {
+    let Some(server) = llama_server(true) else { return };
+    let runs = scratch("embed");
+    let pipe = runs.join("retrieve.pipe");
+    std::fs::write(&pipe, format!(r#"schema Problem {{
+  id: str
+  question: str
+  answer: str
+  solution: str
+}}
+dataset problems: [Problem] = jsonl("{}")
+model smol = openai(base_url: env("PIPEC_EMBED_URL"), model: "smollm2", dim: 576)
+pipeline retrieve {{
+  let index = problems |> embed(smol, text: .solution)
+  let hits = problems |> embed(smol, text: .solution) |> search(index, top: 3)
+  hits |> map(|h| "{{h.query.id}} -> {{h.hits[0].id}} {{h.hits[0].score}}") |> write("hits.jsonl")
+  problems |> embed(smol, text: .question, dims: 64) |> map(|p| len(p.embedding)) |> write("dims.jsonl")
+}}
+"#, root().join("examples/data/gsm8k/test.jsonl").display())).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_pipec")).args(["run", pipe.to_str().unwrap(), "-q", "--runs", runs.to_str().unwrap()]).env("PIPEC_EMBED_URL", format!("http://127.0.0.1:{}", server.1)).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let dir = run_dir(&text(&out.stdout));
+    let hits = std::fs::read_to_string(dir.join("outputs/hits.jsonl")).unwrap();
+    assert_eq!(hits.lines().count(), 20);
+    for line in hits.lines() {
+        // "gsm8k-3 -> gsm8k-3 1.0000001": every solution's nearest neighbour is itself.
+        let words: Vec<&str> = line.trim_matches('"').split_whitespace().collect();
+        assert_eq!(words[0], words[2], "{line}");
+        assert!((words[3].parse::<f64>().unwrap() - 1.0).abs() < 1e-4, "normalised: {line}");
+    }
+    let dims = std::fs::read_to_string(dir.join("outputs/dims.jsonl")).unwrap();
+    assert!(dims.lines().all(|l| l == "64"), "Matryoshka prefix: {dims}");
+    let _ = std::fs::remove_dir_all(&runs);
+}
+
+
+fn cosine(a: &[f64], b: &[f64]) -> f64 {
+    let dot: f64 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    dot / (a.iter().map(|x| x * x).sum::<f64>().sqrt() * b.iter().map(|x| x * x).sum::<f64>().sqrt())
+}
+
+fn jsonl(path: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[test]
+fn local_minilm_embeddings_match_sentence_transformers() {
+    let Some(models) = models() else { return };
+    let runs = scratch("minilm");
+    let out = pipec_with_models(&models, &["run", "tests/models/minilm_parity.pipe", "-q", "--runs", runs.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let ours = jsonl(&run_dir(&text(&out.stdout)).join("outputs/embeddings.jsonl"));
+    let reference = jsonl(&root().join("tests/models/minilm_reference.jsonl"));
+    assert_eq!(ours.len(), 10);
+    for (a, b) in ours.iter().zip(&reference) {
+        assert_eq!(a["text"], b["text"]);
+        let vec = |v: &serde_json::Value| v["embedding"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect::<Vec<f64>>();
+        let c = cosine(&vec(a), &vec(b));
+        assert!(c > 0.999, "{}: cosine {c} with sentence-transformers", a["id"]);
+    }
+    // A model that is not there is a clear error naming the command that fetches it.
+    let missing = pipec_with_models(&runs.join("nowhere"), &["run", "tests/models/minilm_parity.pipe", "-q", "--runs", runs.to_str().unwrap()]);
+    let err = text(&missing.stderr);
+    assert!(!missing.status.success() && err.contains("all-minilm-l6-v2 not found") && err.contains("scripts/fetch-models.sh"), "{err}");
+    let _ = std::fs::remove_dir_all(&runs);
+}
+
+/// One chat completion from llama.cpp (through curl, a client that is not pipec): its text and
+/// the log-probs of its tokens, the end-of-turn token left out.
+fn llama_cpp_sample(port: u16, question: &str, seed: u64) -> (String, Vec<f64>) {
+    let body = serde_json::json!({"messages": [{"role": "user", "content": question}], "max_tokens": 16, "temperature": 0.8, "seed": seed, "logprobs": true});
+    let out = Command::new("curl").args(["-sf", &format!("http://127.0.0.1:{port}/v1/chat/completions"), "-d", &body.to_string()]).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("llama.cpp answered {}", text(&out.stdout)));
+    let choice = &v["choices"][0];
+    let mut lps: Vec<f64> = choice["logprobs"]["content"].as_array().unwrap().iter().map(|t| t["logprob"].as_f64().unwrap()).collect();
+    if choice["finish_reason"] == "stop" {
+        lps.pop();
+    }
+    (choice["message"]["content"].as_str().unwrap().to_string(), lps)
+}
+
+#[test]
+fn local_lm_log_probs_of_llama_cpp_samples_match_llama_cpp() {
+    let Some(models) = models() else { return };
+    let Some(server) = llama_server(false) else { return };
+    let runs = scratch("local-lm");
+    // SmolLM2's chat template with its default system message, as llama.cpp renders it.
+    let chat = |q: &str| format!("<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n<|im_start|>user\n{q}<|im_end|>\n<|im_start|>assistant\n");
+    let questions = ["What is 12 times 7?", "Name a primary colour.", "Write a haiku about rain.", "What is the capital of France?"];
+    let mut rows = String::new();
+    let mut theirs = Vec::new();
+    for (i, q) in questions.iter().enumerate() {
+        let (completion, lps) = llama_cpp_sample(server.1, q, i as u64);
+        rows.push_str(&format!("{}\n", serde_json::json!({"id": format!("q{i}"), "prompt": chat(q), "completion": completion})));
+        theirs.push(lps);
+    }
+    std::fs::write(runs.join("samples.jsonl"), rows).unwrap();
+    std::fs::write(runs.join("score.pipe"), r#"schema Completion {
+  id: str
+  prompt: str
+  completion: str
+}
+dataset samples: [Completion] = jsonl("samples.jsonl")
+model smol = local("models/smollm2-135m-instruct.q4_1.gguf")
+pipeline score {
+  samples |> logprobs(smol, text: .completion, prompt: .prompt) |> write("scored.jsonl")
+}
+"#).unwrap();
+    let out = pipec_with_models(&models, &["run", runs.join("score.pipe").to_str().unwrap(), "-q", "--runs", runs.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let ours = jsonl(&run_dir(&text(&out.stdout)).join("outputs/scored.jsonl"));
+    let (mut total_gap, mut total_tokens) = (0.0, 0);
+    for (row, lps) in ours.iter().zip(&theirs) {
+        let (ours, theirs) = (row["logprob"].as_f64().unwrap(), lps.iter().sum::<f64>());
+        // llama.cpp multiplies Q4_1 weights by Q8-quantised activations, pipec by f32 ones: the
+        // two differ by a few hundredths of a nat per token, never by a token's worth.
+        assert!((ours - theirs).abs() <= 0.1 * lps.len() as f64 + 0.1, "{}: pipec {ours}, llama.cpp {theirs} over {} tokens ({})", row["id"], lps.len(), row["completion"]);
+        total_gap += (ours - theirs).abs();
+        total_tokens += lps.len();
+    }
+    eprintln!("mean |pipec - llama.cpp| per token: {:.4} nats over {total_tokens} tokens", total_gap / total_tokens as f64);
+    assert!(total_gap / (total_tokens as f64) < 0.05, "per-token gap {}", total_gap / total_tokens as f64);
+    let _ = std::fs::remove_dir_all(&runs);
+}
