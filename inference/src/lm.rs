@@ -16,7 +16,8 @@ pub struct CausalLm {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Generation {
     pub text: String,
-    /// Log-probability of each generated token under the unscaled distribution.
+    /// Each generated token's text and its log-probability under the unscaled distribution.
+    pub tokens: Vec<String>,
     pub token_logprobs: Vec<f32>,
     pub prompt_tokens: usize,
     /// Why generation stopped: `stop` (end of turn) or `length` (max_tokens).
@@ -75,7 +76,8 @@ impl CausalLm {
             out.push(next);
             logits = self.model.forward(&[next], &mut cache, hook.as_deref_mut()).map_err(err)?;
         }
-        Ok(Generation { text: self.tokenizer.decode(&out)?, token_logprobs: lps, prompt_tokens: prompt.len(), finish })
+        let tokens = out.iter().map(|t| self.tokenizer.decode_all(&[*t])).collect::<Result<_, _>>()?;
+        Ok(Generation { text: self.tokenizer.decode(&out)?, tokens, token_logprobs: lps, prompt_tokens: prompt.len(), finish })
     }
 
     /// Every token of `text` with its log-probability given the tokens before it (the first has

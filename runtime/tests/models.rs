@@ -235,3 +235,70 @@ pipeline score {
     assert!(total_gap / (total_tokens as f64) < 0.05, "per-token gap {}", total_gap / total_tokens as f64);
     let _ = std::fs::remove_dir_all(&runs);
 }
+
+/// `pipec serve` on the fetched models at a free port; killed when dropped.
+struct Served(std::process::Child, String);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn curl(args: &[&str]) -> serde_json::Value {
+    let out = Command::new("curl").arg("-sf").args(args).output().unwrap();
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("curl {args:?} got {}", text(&out.stdout)))
+}
+
+#[test]
+fn pipec_serve_answers_curl_and_pipecs_own_client_like_the_in_process_models() {
+    let Some(models) = models() else { return };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pipec"))
+        .args(["serve", "models/smollm2-135m-instruct.q4_1.gguf", "models/all-minilm-l6-v2", "--port", "0"])
+        .env("PIPEC_MODELS", &models)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+    let url = line.trim().strip_prefix("pipec serve: listening on ").unwrap_or_else(|| panic!("{line}")).to_string();
+    let server = Served(child, url.clone());
+    // curl, a client that is not pipec: chat completions with log-probs, and embeddings.
+    let chat = curl(&[&format!("{url}/v1/chat/completions"), "-d", r#"{"messages": [{"role": "user", "content": "What is 12 times 7?"}], "max_tokens": 8, "temperature": 0}"#]);
+    let content = chat["choices"][0]["logprobs"]["content"].as_array().unwrap();
+    assert_eq!(content.len(), 8, "{chat}");
+    assert!(content.iter().all(|t| t["logprob"].as_f64().unwrap() <= 0.0 && t["token"].is_string()), "{chat}");
+    assert_eq!(chat["usage"]["prompt_tokens"], 39, "SmolLM2's chat template, as llama.cpp counts it");
+    let emb = curl(&[&format!("{url}/v1/embeddings"), "-d", r#"{"input": ["A man is eating food."]}"#]);
+    let v: Vec<f64> = emb["data"][0]["embedding"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+    let reference = jsonl(&root().join("tests/models/minilm_reference.jsonl"));
+    let r: Vec<f64> = reference[0]["embedding"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+    assert!(cosine(&v, &r) > 0.999, "served MiniLM vs sentence-transformers");
+    assert_eq!(curl(&[&format!("{url}/health")])["status"], "ok");
+    // pipec's own endpoint client against the server gets what the in-process model gives.
+    let runs = scratch("serve");
+    std::fs::write(runs.join("q.jsonl"), "{\"id\": \"a\", \"question\": \"What is 12 times 7?\"}\n").unwrap();
+    let pipe = |model: &str| format!(r#"schema Q {{
+  id: str
+  question: str
+}}
+dataset qs: [Q] = jsonl("q.jsonl")
+model m = {model}
+pipeline p {{
+  qs |> sample(m, prompt: .question, max_tokens: 8, temperature: 0.0) |> write("s.jsonl")
+}}
+"#);
+    let answer = |name: &str, model: &str| {
+        std::fs::write(runs.join(name), pipe(model)).unwrap();
+        let out = pipec_with_models(&models, &["run", runs.join(name).to_str().unwrap(), "-q", "--runs", runs.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        jsonl(&run_dir(&text(&out.stdout)).join("outputs/s.jsonl")).remove(0)
+    };
+    let served = answer("served.pipe", &format!(r#"openai(base_url: "{url}", model: "smollm2")"#));
+    let local = answer("local.pipe", r#"local("models/smollm2-135m-instruct.q4_1.gguf")"#);
+    assert_eq!(served["completion"], local["completion"]);
+    assert!((served["logprob"].as_f64().unwrap() - local["logprob"].as_f64().unwrap()).abs() < 1e-4, "{served} vs {local}");
+    drop(server);
+    let _ = std::fs::remove_dir_all(&runs);
+}

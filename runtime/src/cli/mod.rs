@@ -8,6 +8,7 @@ mod node;
 mod progress;
 mod run;
 mod sandbox;
+mod serve;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
@@ -140,6 +141,17 @@ enum Command {
     Explain { run_dir: PathBuf },
     /// A language server over stdio: diagnostics, hover, definitions, symbols, completion, formatting.
     Lsp,
+    /// Serve local models over an OpenAI-compatible HTTP API (a GGUF file: chat and completions;
+    /// a sentence-transformers folder: embeddings).
+    Serve {
+        #[arg(required = true)]
+        models: Vec<PathBuf>,
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// 0 picks a free port (the address is printed).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+    },
     /// Run one node of a serialised plan (a run folder's plan.json), inputs from the cache.
     Node {
         plan: PathBuf,
@@ -204,6 +216,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn std::io::Writ
                 1
             }
         },
+        Command::Serve { models, host, port } => serve::run(&serve::Args { models, host, port }, out, err),
         Command::Sandbox { action: SandboxAction::Build { name } } => sandbox::build(&name, out, err),
         Command::Sandbox { action: SandboxAction::Reap } => sandbox::reap(out, err),
         Command::Node { plan, node, pipeline, cache, outputs, fresh, sandbox, backend } => node::run(&node::Args { plan, node, pipeline, cache, outputs, fresh, sandbox: sandbox.into(), backend: backend.into() }, out, err),

@@ -127,7 +127,7 @@ fn chat(lm: &CausalLm, body: &Value) -> Result<Value, String> {
     }
     let mut draw = uniforms(body.get("seed").and_then(Value::as_i64).unwrap_or(0));
     let g = lm.generate(user, sampling(body), &mut draw, None)?;
-    let content: Vec<Value> = g.token_logprobs.iter().map(|l| json!({"logprob": l})).collect();
+    let content: Vec<Value> = g.tokens.iter().zip(&g.token_logprobs).map(|(t, l)| json!({"token": t, "logprob": l})).collect();
     Ok(json!({
         "object": "chat.completion",
         "choices": [{"index": 0, "message": {"role": "assistant", "content": g.text}, "finish_reason": g.finish, "logprobs": {"content": content}}],
@@ -154,7 +154,7 @@ fn completions(lm: &CausalLm, body: &Value) -> Result<Value, String> {
     let g = lm.complete(prompt, sampling(body), &mut draw)?;
     Ok(json!({
         "object": "text_completion",
-        "choices": [{"index": 0, "text": g.text, "finish_reason": g.finish, "logprobs": {"token_logprobs": g.token_logprobs}}],
+        "choices": [{"index": 0, "text": g.text, "finish_reason": g.finish, "logprobs": {"tokens": g.tokens, "token_logprobs": g.token_logprobs}}],
         "usage": {"prompt_tokens": g.prompt_tokens, "completion_tokens": g.token_logprobs.len(), "total_tokens": g.prompt_tokens + g.token_logprobs.len()},
     }))
 }
