@@ -237,7 +237,7 @@ pipeline score {
 }
 
 /// `pipec serve` on the fetched models at a free port; killed when dropped.
-struct Served(std::process::Child, String);
+struct Served(std::process::Child);
 
 impl Drop for Served {
     fn drop(&mut self) {
@@ -263,7 +263,7 @@ fn pipec_serve_answers_curl_and_pipecs_own_client_like_the_in_process_models() {
     let mut line = String::new();
     std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
     let url = line.trim().strip_prefix("pipec serve: listening on ").unwrap_or_else(|| panic!("{line}")).to_string();
-    let server = Served(child, url.clone());
+    let server = Served(child);
     // curl, a client that is not pipec: chat completions with log-probs, and embeddings.
     let chat = curl(&[&format!("{url}/v1/chat/completions"), "-d", r#"{"messages": [{"role": "user", "content": "What is 12 times 7?"}], "max_tokens": 8, "temperature": 0}"#]);
     let content = chat["choices"][0]["logprobs"]["content"].as_array().unwrap();
