@@ -70,10 +70,19 @@ fn default_system(template: &str) -> Option<String> {
 }
 
 impl GgufTokenizer {
-    /// A single-turn ChatML prompt, as the model's template renders it, up to the assistant's turn.
-    pub fn chat_prompt(&self, user: &str) -> String {
-        let system = self.default_system.as_deref().map(|s| format!("<|im_start|>system\n{s}<|im_end|>\n")).unwrap_or_default();
-        format!("{system}<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n")
+    /// A ChatML prompt of `(role, content)` messages, as the model's template renders it, up to
+    /// the assistant's next turn; the template's default system message goes first unless the
+    /// conversation starts with its own.
+    pub fn chat_prompt(&self, messages: &[(String, String)]) -> String {
+        let own_system = messages.first().is_some_and(|(role, _)| role == "system");
+        let mut prompt = match (&self.default_system, own_system) {
+            (Some(s), false) => format!("<|im_start|>system\n{s}<|im_end|>\n"),
+            _ => String::new(),
+        };
+        for (role, content) in messages {
+            prompt.push_str(&format!("<|im_start|>{role}\n{content}<|im_end|>\n"));
+        }
+        prompt + "<|im_start|>assistant\n"
     }
 
     /// The end-of-sequence token, or ChatML's end of turn.

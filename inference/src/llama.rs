@@ -74,9 +74,19 @@ impl KvCache {
     }
 }
 
-/// What a hook sees: the residual stream after `layer` for the positions `start..start + len`
-/// of the sequence, shape (len, width). Returning `Some` replaces it.
-pub type Hook<'a> = dyn FnMut(usize, usize, &Tensor) -> Result<Option<Tensor>> + 'a;
+/// Where in a layer a hook sees the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Site {
+    /// The attention block's output projection (`o_proj`), before it joins the residual stream.
+    Attention,
+    /// The residual stream after the whole layer.
+    Residual,
+}
+
+/// What a hook sees: `(site, layer, start, values)`, the values at `site` of `layer` for the
+/// positions `start..start + len` of the sequence, shape (len, width). Returning `Some` replaces
+/// them (same shape).
+pub type Hook<'a> = dyn FnMut(Site, usize, usize, &Tensor) -> Result<Option<Tensor>> + 'a;
 
 pub struct Llama {
     pub config: Config,
@@ -136,13 +146,18 @@ impl Llama {
         let (cos, sin) = (self.cos.narrow(0, start, len)?, self.sin.narrow(0, start, len)?);
         for (i, layer) in self.layers.iter().enumerate() {
             let h = candle_nn::ops::rms_norm(&x, &layer.attn_norm, self.config.rms_eps as f32)?;
-            let attn = self.attention(layer, &h, &cos, &sin, mask.as_ref(), &mut cache.layers[i])?;
+            let mut attn = self.attention(layer, &h, &cos, &sin, mask.as_ref(), &mut cache.layers[i])?;
+            if let Some(hook) = hook.as_deref_mut()
+                && let Some(replaced) = hook(Site::Attention, i, start, &attn)?
+            {
+                attn = replaced;
+            }
             x = (x + attn)?;
             let h = candle_nn::ops::rms_norm(&x, &layer.ffn_norm, self.config.rms_eps as f32)?;
             let ffn = layer.down.forward(&(candle_nn::ops::silu(&layer.gate.forward(&h)?)? * layer.up.forward(&h)?)?)?;
             x = (x + ffn)?;
             if let Some(hook) = hook.as_deref_mut()
-                && let Some(replaced) = hook(i, start, &x)?
+                && let Some(replaced) = hook(Site::Residual, i, start, &x)?
             {
                 x = replaced;
             }

@@ -45,10 +45,11 @@ impl CausalLm {
         Ok(CausalLm { model, tokenizer })
     }
 
-    /// Generates a reply to `user` (a single chat turn). `uniform` supplies draws in [0, 1) for
-    /// sampling; greedy decoding never calls it.
-    pub fn generate(&self, user: &str, how: Sampling, uniform: &mut dyn FnMut() -> f64, hook: Option<&mut Hook<'_>>) -> Result<Generation, String> {
-        self.continue_text(&self.tokenizer.chat_prompt(user), how, uniform, hook)
+    /// Generates the assistant's next turn after `messages` (`(role, content)`: system, user,
+    /// assistant, tool). `uniform` supplies draws in [0, 1) for sampling; greedy decoding never
+    /// calls it.
+    pub fn generate(&self, messages: &[(String, String)], how: Sampling, uniform: &mut dyn FnMut() -> f64, hook: Option<&mut Hook<'_>>) -> Result<Generation, String> {
+        self.continue_text(&self.tokenizer.chat_prompt(messages), how, uniform, hook)
     }
 
     /// Continues a raw prompt (no chat template).
@@ -56,13 +57,21 @@ impl CausalLm {
         self.continue_text(prompt, how, uniform, None)
     }
 
-    fn continue_text(&self, prompt: &str, how: Sampling, uniform: &mut dyn FnMut() -> f64, mut hook: Option<&mut Hook<'_>>) -> Result<Generation, String> {
+    fn continue_text(&self, prompt: &str, how: Sampling, uniform: &mut dyn FnMut() -> f64, hook: Option<&mut Hook<'_>>) -> Result<Generation, String> {
         let prompt = self.tokenizer.encode(prompt)?;
+        let (out, lps, finish) = self.continue_ids(&prompt, how, uniform, hook)?;
+        let tokens = out.iter().map(|t| self.tokenizer.decode_all(&[*t])).collect::<Result<_, _>>()?;
+        Ok(Generation { text: self.tokenizer.decode(&out)?, tokens, token_logprobs: lps, prompt_tokens: prompt.len(), finish })
+    }
+
+    /// Continues the token ids `prompt` (one prefill, then a token at a time on the KV cache);
+    /// the new ids, their log-probs and why it stopped. `hook` sees every forward pass.
+    pub fn continue_ids(&self, prompt: &[u32], how: Sampling, uniform: &mut dyn FnMut() -> f64, mut hook: Option<&mut Hook<'_>>) -> Result<(Vec<u32>, Vec<f32>, &'static str), String> {
         if prompt.is_empty() {
             return Err("the prompt is empty".into());
         }
         let mut cache = KvCache::default();
-        let mut logits = self.model.forward(&prompt, &mut cache, hook.as_deref_mut()).map_err(err)?;
+        let mut logits = self.model.forward(prompt, &mut cache, hook.as_deref_mut()).map_err(err)?;
         let (mut out, mut lps) = (Vec::new(), Vec::new());
         let mut finish = "length";
         while out.len() < how.max_tokens && prompt.len() + out.len() < self.model.config.context {
@@ -76,8 +85,7 @@ impl CausalLm {
             out.push(next);
             logits = self.model.forward(&[next], &mut cache, hook.as_deref_mut()).map_err(err)?;
         }
-        let tokens = out.iter().map(|t| self.tokenizer.decode_all(&[*t])).collect::<Result<_, _>>()?;
-        Ok(Generation { text: self.tokenizer.decode(&out)?, tokens, token_logprobs: lps, prompt_tokens: prompt.len(), finish })
+        Ok((out, lps, finish))
     }
 
     /// Every token of `text` with its log-probability given the tokens before it (the first has

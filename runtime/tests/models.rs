@@ -302,3 +302,51 @@ pipeline p {{
     drop(server);
     let _ = std::fs::remove_dir_all(&runs);
 }
+
+/// The records of a run's output file.
+fn outputs(run: &std::path::Path, name: &str) -> Vec<serde_json::Value> {
+    jsonl(&run.join("outputs").join(name))
+}
+
+#[test]
+fn pica_runs_against_its_few_shot_and_zero_shot_baselines_on_the_local_lm() {
+    let Some(models) = models() else { return };
+    let runs = scratch("pica");
+    let out = pipec_with_models(&models, &["run", "examples/pica.pipe", "-q", "--runs", runs.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let run = run_dir(&text(&out.stdout));
+    let (steered, few, zero) = (outputs(&run, "pica.jsonl"), outputs(&run, "few_shot.jsonl"), outputs(&run, "zero_shot.jsonl"));
+    assert_eq!((steered.len(), few.len(), zero.len()), (3, 3, 3));
+    let int = |r: &serde_json::Value, k: &str| r[k].as_i64().unwrap();
+    for ((s, f), z) in steered.iter().zip(&few).zip(&zero) {
+        // Stage 1 is the few-shot baseline's own greedy start, so both answers begin alike.
+        assert!(int(s, "prior_tokens") == 10 && int(s, "prior_tokens") + int(s, "steered_tokens") <= 64, "{s}");
+        let (a, b) = (s["completion"].as_str().unwrap(), f["completion"].as_str().unwrap());
+        let shared = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
+        assert!(shared >= 20.min(a.chars().count()).min(b.chars().count()), "{a:?} vs {b:?}");
+        assert!(int(f, "steered_tokens") == 0 && int(z, "prior_tokens") == 0, "{f}\n{z}");
+        // Prefill: zero-shot < few-shot < PICA (both of its prompts).
+        assert!(int(z, "prompt_tokens") < int(f, "prompt_tokens") && int(f, "prompt_tokens") < int(s, "prompt_tokens"), "{s}\n{f}\n{z}");
+    }
+    let _ = std::fs::remove_dir_all(&runs);
+}
+
+#[test]
+fn the_alignment_boundary_example_runs_offline_and_matches_hand_values() {
+    let Some(models) = models() else { return };
+    let runs = scratch("boundary");
+    let out = pipec_with_models(&models, &["run", "examples/alignment_boundary.pipe", "-q", "--runs", runs.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let run = run_dir(&text(&out.stdout));
+    // Policy = reference, so the implicit preference is sigmoid(0) = 0.5 on every probe pair; the
+    // CHAMP labels are 1 over 0, so consistency = 1 - |0.5 - sigmoid(1)| in both iterations.
+    let expected = 1.0 - (0.5 - 1.0 / (1.0 + (-1.0f64).exp())).abs();
+    for i in 1..=2 {
+        let probe: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(run.join(format!("logs/phase_{i}_/boundary.json"))).unwrap()).unwrap();
+        assert!((probe["consistency"].as_f64().unwrap() - expected).abs() < 1e-6 && probe["stage"] == "fine_tuning" && probe["pairs"] == 4, "{probe}");
+        // And every DPO loss is -log sigmoid(0) = ln 2.
+        let dpo = outputs(&run, &format!("dpo_iter{i}.jsonl"));
+        assert!(!dpo.is_empty() && dpo.iter().all(|p| (p["loss"].as_f64().unwrap() - std::f64::consts::LN_2).abs() < 1e-6 && p["policy_chosen"] == p["reference_chosen"]), "{dpo:?}");
+    }
+    let _ = std::fs::remove_dir_all(&runs);
+}

@@ -83,6 +83,7 @@ pub const GENERIC_RECORDS: &[(&str, &[(&str, bool)])] = &[
     ("Hits", &[("query", false)]),
     ("Triple", &[("query", false)]),
     ("Retrieved", &[("query", false)]),
+    ("PicaAnswer", &[("input", false)]),
 ];
 
 #[derive(Debug, Clone)]

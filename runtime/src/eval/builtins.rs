@@ -1,11 +1,12 @@
-//! The pure builtins the evaluator calls directly: text helpers, counts and numeric reductions.
+//! The pure builtins the evaluator calls directly: text helpers, counts, numeric reductions and
+//! `tool` records.
 //! Stage builtins (filter, dedup, ...) are executors in `stages/`, not here.
 
 use super::{Result, fail, rules};
 use crate::data::Value;
 use pipec_compiler::source::Span;
 
-const NAMES: &[&str] = &["len", "words", "lower", "contains", "count", "sum", "mean", "std", "max", "min", "discounted", "env", "exact", "regex", "math_equal", "extract_answer", "json_schema", "filter", "map", "completion_rate", "modification_rate", "resolution_rate"];
+const NAMES: &[&str] = &["len", "words", "lower", "contains", "count", "sum", "mean", "std", "max", "min", "discounted", "env", "exact", "regex", "math_equal", "extract_answer", "json_schema", "filter", "map", "completion_rate", "modification_rate", "resolution_rate", "tool"];
 
 pub fn lookup(name: &str) -> Option<&'static str> {
     NAMES.iter().copied().find(|n| *n == name)
@@ -42,6 +43,10 @@ pub fn call(name: &str, args: Vec<Value>, span: Span) -> Result<Value> {
             let Value::Array(trajs) = &first else { return fail(span, format!("`{name}` needs a list of trajectories, found {first}")) };
             let hit = |t: &Value| if name == "completion_rate" { t.get("end").and_then(Value::as_str) == Some("submitted") } else { t.get("modified").and_then(Value::as_bool) == Some(true) };
             Ok(Value::from(if trajs.is_empty() { 0.0 } else { trajs.iter().filter(|t| hit(t)).count() as f64 / trajs.len() as f64 }))
+        }
+        "tool" => {
+            let (command, description) = (second.unwrap_or(Value::Null), args.next().unwrap_or(Value::String(String::new())));
+            Ok(serde_json::json!({"name": str_arg(name, &first, span)?, "command": str_arg(name, &command, span)?, "description": str_arg(name, &description, span)?}))
         }
         "env" => {
             let var = str_arg(name, &first, span)?;

@@ -240,13 +240,20 @@ impl<'p> Evaluator<'p> {
             }
             ExprKind::Name(n) => self.name(&n.name, e.span, locals, module),
             ExprKind::Shorthand(path) => Ok(Val::Path(path.iter().map(|i| i.name.clone()).collect())),
-            ExprKind::Field(base, field) => data(ops::field(self.value_in(base, locals, module)?, &field.name)),
+            ExprKind::Field(base, field) => match &base.kind {
+                // `swe.tools`: a declaration of an imported module, seen from that module.
+                ExprKind::Name(ns) if !locals.iter().any(|(n, _)| *n == ns.name) && self.namespace(&ns.name, module).is_some() => {
+                    let target = self.namespace(&ns.name, module).unwrap_or_default();
+                    self.name(&field.name, field.span, &mut Vec::new(), &target)
+                }
+                _ => data(ops::field(self.value_in(base, locals, module)?, &field.name)),
+            },
             ExprKind::Index(base, index) => {
                 let (b, i) = (self.value_in(base, locals, module)?, self.value_in(index, locals, module)?);
                 ops::index(b, &i).map(Val::Data).ok_or_else(|| EvalError { message: format!("index {i} is out of range"), span: index.span })
             }
             ExprKind::Call(callee, args) => {
-                let f = self.eval(callee, locals, module)?;
+                let f = self.callee(callee, locals, module)?;
                 let mut values = Vec::with_capacity(args.len());
                 for a in args {
                     values.push(self.eval(&a.value, locals, module)?);
@@ -259,7 +266,7 @@ impl<'p> Evaluator<'p> {
                     ExprKind::Call(f, a) => (f, a),
                     _ => (rhs, &[]),
                 };
-                let f = self.eval(callee, locals, module)?;
+                let f = self.callee(callee, locals, module)?;
                 let mut values = vec![input];
                 for a in args {
                     values.push(self.eval(&a.value, locals, module)?);
@@ -352,6 +359,26 @@ impl<'p> Evaluator<'p> {
             Some(b) => Ok(Val::Builtin(b)),
             None => fail(span, format!("`{name}` has no value at run time")),
         }
+    }
+
+    /// What a call calls: a name that is both an enum variant and a builtin (`tool`, the `Role`
+    /// variant and the tool constructor) is the builtin in call position, as the checker reads it.
+    fn callee(&self, e: &Expr, locals: &mut Locals, module: &str) -> Result<Val> {
+        if let ExprKind::Name(n) = &e.kind
+            && let Some(b) = builtins::lookup(&n.name)
+            && !locals.iter().any(|(l, _)| *l == n.name)
+            && self.plan.scopes.get(module).and_then(|s| s.get(&n.name)).is_none()
+            && self.is_variant(&n.name, module)
+        {
+            return Ok(Val::Builtin(b));
+        }
+        self.eval(e, locals, module)
+    }
+
+    /// The module a namespace import (`use std.swe` binds `swe`) names, seen from `module`.
+    fn namespace(&self, name: &str, module: &str) -> Option<String> {
+        let target = self.plan.scopes.get(module)?.get(name)?;
+        self.plan.scopes.contains_key(target).then(|| target.clone())
     }
 
     fn is_variant(&self, name: &str, module: &str) -> bool {

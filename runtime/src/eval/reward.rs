@@ -27,8 +27,9 @@ impl Evaluator<'_> {
     pub fn score(&self, qualified: &str, record: &Value, span: Span) -> Result<(Value, serde_json::Map<String, Value>)> {
         self.reward_memo.borrow_mut().clear();
         let value = summed(self.reward(qualified, record, span)?);
-        let terms = self.reward_memo.borrow().iter().filter(|(q, _)| q.as_str() != qualified).map(|(q, v)| (q.rsplit(['.', ':']).next().unwrap_or(q).to_string(), summed(v.clone()))).collect();
-        Ok((value, terms))
+        // Sorted by name: the memo is a hash map, and outputs must be byte-identical across runs.
+        let terms: std::collections::BTreeMap<String, Value> = self.reward_memo.borrow().iter().filter(|(q, _)| q.as_str() != qualified).map(|(q, v)| (q.rsplit(['.', ':']).next().unwrap_or(q).to_string(), summed(v.clone()))).collect();
+        Ok((value, terms.into_iter().collect()))
     }
 
     /// The qualified name of the reward `name` as seen from this node's module.

@@ -244,3 +244,22 @@ fn host_files(path: &Path) -> std::io::Result<Vec<(String, Vec<u8>)>> {
     out.sort();
     Ok(out)
 }
+
+impl Evaluator<'_> {
+    /// The sandbox `name` declares (seen from this node's module) and the client that runs
+    /// sandboxes, for stages that hold one across calls (agent rollouts).
+    pub fn sandbox_named(&self, name: &str, span: Span) -> Result<(Spec, std::sync::Arc<sandbox::Client>)> {
+        let Some((client, _)) = &self.sandbox else { return fail(span, "no sandbox is available here") };
+        let module = self.module.clone();
+        Ok((sandbox_spec(self, &module, name, span)?, client.clone()))
+    }
+
+    /// The files under a host path (relative to the `.pipe` file's folder) for a sandbox's
+    /// `copy`; their digest joins the node's key, so editing them reruns the node.
+    pub fn copy_source(&self, src: &str) -> std::result::Result<Vec<(String, Vec<u8>)>, String> {
+        let Some((_, base)) = &self.sandbox else { return Err("no sandbox is available here".into()) };
+        let files = host_files(&base.join(src)).map_err(|e| format!("cannot copy {src}: {e}"))?;
+        self.note_read(&base.join(src), digest(&files));
+        Ok(files)
+    }
+}

@@ -49,10 +49,17 @@ impl Client {
 
     /// Chat completions for `prompts` (one user message each, with its seed), in order.
     pub fn chat(&self, endpoint: &Endpoint, prompts: &[(String, i64)], max_tokens: i64, temperature: f64) -> Vec<Result<Completion, String>> {
-        let bodies = prompts.iter().map(|(prompt, seed)| {
+        let conversations: Vec<(Value, i64)> = prompts.iter().map(|(prompt, seed)| (json!([{"role": "user", "content": prompt}]), *seed)).collect();
+        self.converse(endpoint, &conversations, max_tokens, temperature)
+    }
+
+    /// The assistant's next turn in each conversation (a JSON list of `{role, content}`
+    /// messages, with its seed), in order.
+    pub fn converse(&self, endpoint: &Endpoint, conversations: &[(Value, i64)], max_tokens: i64, temperature: f64) -> Vec<Result<Completion, String>> {
+        let bodies = conversations.iter().map(|(messages, seed)| {
             json!({
                 "model": endpoint.model,
-                "messages": [{"role": "user", "content": prompt}],
+                "messages": messages,
                 "max_tokens": max_tokens, "temperature": temperature, "seed": seed, "logprobs": true,
             })
         });
@@ -78,6 +85,15 @@ impl Client {
             out.extend(vectors(&answer?.0, batch.len())?);
         }
         Ok(out)
+    }
+
+    /// Run `f` on the local causal LM `endpoint` names: activation hooks need the weights in this
+    /// process, which an HTTP endpoint does not share.
+    pub fn with_local_lm<R>(&self, endpoint: &Endpoint, f: impl FnOnce(&pipec_inference::lm::CausalLm) -> Result<R, String>) -> Result<R, String> {
+        match &endpoint.target {
+            Target::Local(spec) => self.local.with_lm(spec, f),
+            Target::Http { base_url, .. } => Err(format!("this needs the model's activations, so a local model (`local(\"model.gguf\")`); {base_url} is an HTTP endpoint")),
+        }
     }
 
     /// POST every body to `path` (through the cache), at most `endpoint.concurrency` at once;

@@ -96,6 +96,14 @@ impl Local {
         Ok(m)
     }
 
+    /// Run `f` on the causal LM `spec` names (loaded once), for what needs the weights themselves.
+    pub fn with_lm<R>(&self, spec: &Spec, f: impl FnOnce(&CausalLm) -> Result<R, String>) -> Result<R, String> {
+        match &*self.get(spec)? {
+            Loaded::Lm(lm) => f(lm),
+            Loaded::Embedding(_) => Err(format!("{} is an embedding model, not a causal LM", spec.path.display())),
+        }
+    }
+
     /// The answer to `body` posted at `route`, as an OpenAI-compatible server gives it.
     pub fn answer(&self, spec: &Spec, route: &str, body: &Value) -> Result<Value, String> {
         let model = self.get(spec)?;
@@ -121,12 +129,19 @@ fn sampling(body: &Value) -> Sampling {
 
 fn chat(lm: &CausalLm, body: &Value) -> Result<Value, String> {
     let messages = body.get("messages").and_then(Value::as_array).ok_or("the request has no `messages`")?;
-    let user = messages.iter().rev().find(|m| m.get("role").and_then(Value::as_str) == Some("user")).and_then(|m| m.get("content")).and_then(Value::as_str).ok_or("the request has no user message")?;
-    if messages.len() > 1 {
-        return Err("local models answer single-turn chats (one user message)".into());
+    let messages: Vec<(String, String)> = messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| match (m.get("role").and_then(Value::as_str), m.get("content").and_then(Value::as_str)) {
+            (Some(role @ ("system" | "user" | "assistant" | "tool")), Some(content)) => Ok((role.to_string(), content.to_string())),
+            _ => Err(format!("message {i} needs a `role` (system, user, assistant or tool) and a string `content`")),
+        })
+        .collect::<Result<_, _>>()?;
+    if messages.is_empty() {
+        return Err("the request has no messages".into());
     }
     let mut draw = uniforms(body.get("seed").and_then(Value::as_i64).unwrap_or(0));
-    let g = lm.generate(user, sampling(body), &mut draw, None)?;
+    let g = lm.generate(&messages, sampling(body), &mut draw, None)?;
     let content: Vec<Value> = g.tokens.iter().zip(&g.token_logprobs).map(|(t, l)| json!({"token": t, "logprob": l})).collect();
     Ok(json!({
         "object": "chat.completion",

@@ -95,7 +95,7 @@ pub async fn run(d: &Docker, pool: &Pool, spec: &Spec, steps: &[Step], env: &[(S
     }
 }
 
-async fn create(d: &Docker, spec: &Spec, targets: &[String]) -> Result<Container, Infra> {
+pub(super) async fn create(d: &Docker, spec: &Spec, targets: &[String]) -> Result<Container, Infra> {
     let Kind::Docker { image, network, cpus, pids } = &spec.kind else { return Err(Infra("not a Docker sandbox".into())) };
     let mut c = Container { id: String::new(), host: None, mounts: HashMap::new() };
     if !targets.is_empty() {
@@ -137,7 +137,7 @@ async fn create(d: &Docker, spec: &Spec, targets: &[String]) -> Result<Container
     Ok(c)
 }
 
-async fn remove(d: &Docker, c: &Container) {
+pub(super) async fn remove(d: &Docker, c: &Container) {
     if !c.id.is_empty() {
         remove_id(d, &c.id).await;
     }
@@ -187,7 +187,7 @@ async fn reset(d: &Docker, id: &str, steps: &[Step], env: &[(String, String)]) -
     matches!(exec_argv(d, id, vec!["sh".into(), "-c".into(), cmd], "/", 10_000, env).await, Ok(o) if o.exit == 0)
 }
 
-async fn run_steps(d: &Docker, c: &Container, steps: &[Step], env: &[(String, String)]) -> Result<Outcome, Infra> {
+pub(super) async fn run_steps(d: &Docker, c: &Container, steps: &[Step], env: &[(String, String)]) -> Result<Outcome, Infra> {
     let id = c.id.as_str();
     let mut last = Outcome::default();
     for (i, step) in steps.iter().enumerate() {

@@ -10,11 +10,17 @@ use std::time::{Duration, Instant};
 use tokio::process::Command;
 
 pub async fn run(spec: &Spec, steps: &[Step], env: &[(String, String)]) -> Result<Outcome, Infra> {
-    let root = std::env::temp_dir().join(format!("pipec-sandbox-{}-{}", std::process::id(), unique()));
-    std::fs::create_dir_all(&root).map_err(|e| Infra(format!("cannot make a sandbox folder: {e}")))?;
+    let root = folder()?;
     let result = run_steps(&root, spec, steps, env).await;
     let _ = std::fs::remove_dir_all(&root);
     result
+}
+
+/// A fresh sandbox folder.
+pub(super) fn folder() -> Result<PathBuf, Infra> {
+    let root = std::env::temp_dir().join(format!("pipec-sandbox-{}-{}", std::process::id(), unique()));
+    std::fs::create_dir_all(&root).map_err(|e| Infra(format!("cannot make a sandbox folder: {e}")))?;
+    Ok(root)
 }
 
 /// A container path (`/repo`) inside the sandbox folder.
@@ -22,7 +28,7 @@ fn inside(root: &Path, p: &str) -> PathBuf {
     root.join(p.trim_start_matches('/'))
 }
 
-async fn run_steps(root: &Path, spec: &Spec, steps: &[Step], env: &[(String, String)]) -> Result<Outcome, Infra> {
+pub(super) async fn run_steps(root: &Path, spec: &Spec, steps: &[Step], env: &[(String, String)]) -> Result<Outcome, Infra> {
     let mut last = Outcome::default();
     let started = Instant::now();
     for (i, step) in steps.iter().enumerate() {

@@ -146,6 +146,28 @@ impl Client {
         }
     }
 
+    /// A fresh sandbox of `spec` kept for a sequence of `Session::run` calls (an agent's episode),
+    /// after `setup` ran in it; removed when the session is dropped. Never a pooled container.
+    pub fn session(&self, spec: &Spec, setup: &[Step], env: &[(String, String)]) -> Result<Session<'_>, Infra> {
+        if self.aborted.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(Infra("interrupted".into()));
+        }
+        let inner = match &spec.kind {
+            Kind::Docker { .. } if !self.docker_as_local() => {
+                let d = self.docker()?.clone();
+                let c = self.block_on(docker::create(&d, spec, &[]))?;
+                Held::Docker(d, c)
+            }
+            _ => Held::Local(local::folder()?),
+        };
+        let session = Session { client: self, spec: spec.clone(), env: env.to_vec(), inner };
+        let o = session.run(setup)?;
+        if o.exit != 0 || o.timed_out {
+            return Err(Infra(format!("the sandbox's setup failed at step {}: {}", o.step, tail(&format!("{}{}", o.stdout, o.stderr), 300))));
+        }
+        Ok(session)
+    }
+
     /// Remove the warm containers this client keeps (call when the run is over).
     pub fn close(&self) {
         if let Some(Ok(d)) = self.docker.get() {
@@ -187,6 +209,40 @@ impl Client {
                 _ => Infra(format!("image `{image}`: {e}")),
             })
         })
+    }
+}
+
+/// A sandbox held across calls; see `Client::session`.
+pub struct Session<'a> {
+    client: &'a Client,
+    spec: Spec,
+    env: Vec<(String, String)>,
+    inner: Held,
+}
+
+enum Held {
+    Docker(bollard::Docker, docker::Container),
+    Local(std::path::PathBuf),
+}
+
+impl Session<'_> {
+    /// Run `steps` in this sandbox, after whatever ran in it before.
+    pub fn run(&self, steps: &[Step]) -> Result<Outcome, Infra> {
+        match &self.inner {
+            Held::Docker(d, c) => self.client.block_on(docker::run_steps(d, c, steps, &self.env)),
+            Held::Local(root) => self.client.block_on(local::run_steps(root, &self.spec, steps, &self.env)),
+        }
+    }
+}
+
+impl Drop for Session<'_> {
+    fn drop(&mut self) {
+        match &self.inner {
+            Held::Docker(d, c) => self.client.block_on(docker::remove(d, c)),
+            Held::Local(root) => {
+                let _ = std::fs::remove_dir_all(root);
+            }
+        }
     }
 }
 

@@ -10,10 +10,12 @@ mod io;
 mod kalm;
 mod passages;
 mod per_record;
+mod pica;
 mod preferences;
 mod records;
 mod retrieval;
 mod rewards;
+mod rollout;
 mod soup;
 mod values;
 mod verify;
@@ -118,6 +120,8 @@ pub fn executor(builtin: &str) -> Option<Exec> {
         "slic_loss" => preferences::slic_loss,
         "cov_weights" => preferences::cov_weights,
         "save" => soup::save,
+        "rollout" => rollout::rollout,
+        "pica" => pica::pica,
         _ => return None,
     })
 }
