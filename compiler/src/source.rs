@@ -85,6 +85,13 @@ impl SourceMap {
 pub trait SourceLoader {
     /// Return the text of `path` (a `/`-separated path as written after joining), or a reason.
     fn load(&self, path: &str) -> Result<String, String>;
+
+    /// Parse file `name` (id `file`). A full parse unless the loader remembers an earlier one
+    /// (the language server's `ParseMemo`).
+    fn parse(&self, name: &str, file: FileId, text: &str) -> (crate::ast::Module, crate::diagnostics::Diagnostics) {
+        let _ = name;
+        crate::syntax::source_to_ast(file, text)
+    }
 }
 
 /// Join a relative import onto the importing file's directory, purely on strings.

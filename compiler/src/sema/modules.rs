@@ -4,7 +4,7 @@
 use crate::ast::{self, ItemKind, ModuleRef};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, suggest};
 use crate::source::{FileId, SourceFile, SourceLoader, SourceMap, Span, join_relative};
-use crate::{stdlib, syntax};
+use crate::stdlib;
 use std::collections::HashMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -69,7 +69,7 @@ pub fn sources_to_program(entries: &[(String, String)], loader: &dyn SourceLoade
 impl Loader<'_> {
     fn add(&mut self, name: String, text: String, is_entry: bool) -> ModuleId {
         let file = self.program.sources.add(SourceFile::new(name.clone(), text));
-        let (ast, diags) = syntax::source_to_ast(file, &self.program.sources.get(file).text);
+        let (ast, diags) = self.loader.parse(&name, file, &self.program.sources.get(file).text);
         let parsed_clean = !diags.has_errors();
         self.diags.extend(diags);
         self.program.modules.push(Module { file, ast, imports: HashMap::new(), is_entry, parsed_clean });

@@ -4,6 +4,7 @@
 mod comments;
 mod errors;
 mod expr;
+pub mod incremental;
 mod items;
 
 pub use comments::{Comment, source_comments};

@@ -9,11 +9,13 @@ use pipec_compiler::builtins::{self, Namespace};
 use pipec_compiler::diagnostics::Severity;
 use pipec_compiler::sema::check::kind_word;
 use pipec_compiler::source::{FileId, SourceLoader};
+use pipec_compiler::syntax::incremental::ParseMemo;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
-/// Open documents by path win over the disk, so imports see unsaved edits.
-struct Overlay<'a>(&'a HashMap<String, String>);
+/// Open documents by path win over the disk, so imports see unsaved edits; parses go through
+/// the server's memo, so an edit re-parses only the items it touched.
+struct Overlay<'a>(&'a HashMap<String, String>, &'a ParseMemo);
 
 impl SourceLoader for Overlay<'_> {
     fn load(&self, path: &str) -> Result<String, String> {
@@ -21,6 +23,10 @@ impl SourceLoader for Overlay<'_> {
             Some(text) => Ok(text.clone()),
             None => std::fs::read_to_string(path).map_err(|e| e.to_string()),
         }
+    }
+
+    fn parse(&self, name: &str, file: FileId, text: &str) -> (pipec_compiler::ast::Module, pipec_compiler::diagnostics::Diagnostics) {
+        self.1.parse(name, file, text)
     }
 }
 
@@ -52,9 +58,9 @@ fn range(text: &str, start: u32, end: u32) -> Value {
 }
 
 /// The checker's diagnostics for the document at `path`, as LSP diagnostics.
-pub fn diagnostics(path: &str, docs: &HashMap<String, String>) -> Vec<Value> {
+pub fn diagnostics(path: &str, docs: &HashMap<String, String>, memo: &ParseMemo) -> Vec<Value> {
     let Some(text) = docs.get(path) else { return Vec::new() };
-    let compiled = pipec_compiler::compile(&[(path.to_string(), text.clone())], &Overlay(docs));
+    let compiled = pipec_compiler::compile(&[(path.to_string(), text.clone())], &Overlay(docs, memo));
     let Some(file) = compiled.sources.find(path) else { return Vec::new() };
     compiled
         .diagnostics

@@ -22,10 +22,11 @@ pub fn run() -> Result<(), String> {
     connection.initialize(capabilities).map_err(|e| format!("the editor did not initialise: {e}"))?;
     // Open documents by path, and those whose diagnostics are due.
     let mut docs: HashMap<String, String> = HashMap::new();
+    let memo = pipec_compiler::syntax::incremental::ParseMemo::default();
     let mut due: Vec<String> = Vec::new();
     let publish = |docs: &HashMap<String, String>, due: &mut Vec<String>| -> Result<(), String> {
         for path in due.drain(..) {
-            let params = json!({"uri": analysis::uri(&path), "diagnostics": analysis::diagnostics(&path, docs)});
+            let params = json!({"uri": analysis::uri(&path), "diagnostics": analysis::diagnostics(&path, docs, &memo)});
             connection.sender.send(Message::Notification(Notification::new("textDocument/publishDiagnostics".into(), params))).map_err(|e| e.to_string())?;
         }
         Ok(())
