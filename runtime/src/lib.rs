@@ -13,5 +13,6 @@ pub mod scheduler;
 pub mod sandbox;
 pub mod compute;
 pub mod models;
+pub mod retrieval;
 pub mod blocking;
 pub mod lsp;

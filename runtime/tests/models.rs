@@ -350,3 +350,43 @@ fn the_alignment_boundary_example_runs_offline_and_matches_hand_values() {
     }
     let _ = std::fs::remove_dir_all(&runs);
 }
+
+#[test]
+fn dense_and_maxsim_funnels_on_minilm_agree_with_sentence_transformers() {
+    let Some(models) = models() else { return };
+    let runs = scratch("funnel-minilm");
+    let out = pipec_with_models(&models, &["run", "tests/models/funnel_minilm.pipe", "-q", "--runs", runs.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let dir = run_dir(&text(&out.stdout));
+    let reference = jsonl(&root().join("tests/models/minilm_reference.jsonl"));
+    let vec = |v: &serde_json::Value| v["embedding"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect::<Vec<f64>>();
+    let position = |id: &str| id.trim_start_matches('s').parse::<usize>().unwrap();
+    // Dense: every document, ranked by the cosine sentence-transformers' vectors give.
+    for (q, hit) in jsonl(&dir.join("outputs/dense.jsonl")).iter().enumerate() {
+        let passages = hit["passages"].as_array().unwrap();
+        assert_eq!(passages.len(), 10);
+        assert_eq!(passages[0]["document"], format!("s{q}"), "a sentence finds itself first");
+        let mut last = f64::INFINITY;
+        for p in passages {
+            let expected = cosine(&vec(&reference[q]), &vec(&reference[position(p["id"].as_str().unwrap())]));
+            let got = p["score"].as_f64().unwrap();
+            assert!((got - expected).abs() < 1e-4, "query s{q}, {}: {got} vs sentence-transformers {expected}", p["id"]);
+            assert!(got <= last + 1e-6, "best first");
+            last = got;
+        }
+        assert_eq!(hit["candidates"], serde_json::json!([10]));
+    }
+    // MaxSim: a sentence's own document matches each of its tokens exactly (cosine 1), so it comes
+    // first with a whole number of points, and no other document scores more.
+    for (q, hit) in jsonl(&dir.join("outputs/late.jsonl")).iter().enumerate() {
+        let passages = hit["passages"].as_array().unwrap();
+        assert_eq!(hit["candidates"], serde_json::json!([5, 3]));
+        assert_eq!(passages[0]["document"], format!("s{q}"));
+        let own = passages[0]["score"].as_f64().unwrap();
+        assert!(own > 3.0 && (own - own.round()).abs() < 1e-3, "query s{q}: self MaxSim {own}");
+        assert!(passages[1]["score"].as_f64().unwrap() < own);
+    }
+    let metrics = std::fs::read_to_string(dir.join("metrics.jsonl")).unwrap();
+    assert_eq!(metrics.matches("\"value\":1.0").count(), 2, "recall@1 is 1 for both funnels:\n{metrics}");
+    let _ = std::fs::remove_dir_all(&runs);
+}

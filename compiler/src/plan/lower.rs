@@ -330,6 +330,7 @@ impl<'c, 'a> Lowerer<'c, 'a> {
         let own: Vec<Expr> = self.plan.graph[n].args.values().filter_map(|a| if let ArgValue::Expr { ast, .. } = a { Some(ast.clone()) } else { None }).collect();
         let mut names = Vec::new();
         own.iter().for_each(|e| free_lets(e, &mut names));
+        let funnel_names = self.funnel_names(&names);
         let mut refs = BTreeMap::new();
         loop {
             for (name, span) in std::mem::take(&mut names) {
@@ -346,12 +347,7 @@ impl<'c, 'a> Lowerer<'c, 'a> {
                 };
                 match value {
                     Some(Value::Node(m, _)) => {
-                        let id = self.plan.graph[m].id.clone();
-                        if m != n && !self.plan.graph[n].inputs.contains(&id) {
-                            self.plan.graph.update_edge(m, n, ());
-                            self.plan.graph[n].inputs.push(id.clone());
-                        }
-                        refs.insert(name, ArgValue::Input { node: id });
+                        refs.insert(name, self.input_from(m, n));
                     }
                     Some(Value::Pure(..)) => {
                         if let Some(e) = self.let_exprs.get(&name).copied() {
@@ -367,7 +363,42 @@ impl<'c, 'a> Lowerer<'c, 'a> {
                 None => break,
             }
         }
+        for (name, _) in funnel_names {
+            if !refs.contains_key(&name)
+                && let Some(r) = self.dataset_ref(&name)
+                && let Value::Node(m, _) = self.dataset(r)
+            {
+                refs.insert(name, self.input_from(m, n));
+            }
+        }
         self.plan.graph[n].refs = refs;
+    }
+
+    /// Node `m`'s output as an input of node `n` (with the edge, so `m` runs first).
+    fn input_from(&mut self, m: NodeIndex, n: NodeIndex) -> ArgValue {
+        let id = self.plan.graph[m].id.clone();
+        if m != n && !self.plan.graph[n].inputs.contains(&id) {
+            self.plan.graph.update_edge(m, n, ());
+            self.plan.graph[n].inputs.push(id.clone());
+        }
+        ArgValue::Input { node: id }
+    }
+
+    /// The names read by the stages of the funnels among `names` (`retrieve(wiki, ...)` runs
+    /// `wiki`, whose stages read datasets such as `kb`: those become the node's inputs too).
+    fn funnel_names(&self, names: &[(String, crate::source::Span)]) -> Vec<(String, crate::source::Span)> {
+        let mut out = Vec::new();
+        for (name, _) in names {
+            if self.is_let(name) || self.bindings.contains_key(name) {
+                continue;
+            }
+            if let Some(Def::Item(r)) = self.c.lookup(self.module, name)
+                && let ItemKind::Funnel(f) = &self.c.item(r).kind
+            {
+                f.stages.iter().for_each(|s| free_lets(&s.value, &mut out));
+            }
+        }
+        out
     }
 
     fn dataset(&mut self, r: ItemRef) -> Value {

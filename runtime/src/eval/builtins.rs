@@ -9,7 +9,7 @@ use pipec_compiler::source::Span;
 const NAMES: &[&str] = &["len", "words", "lower", "contains", "count", "sum", "mean", "std", "max", "min", "discounted", "env", "exact", "regex", "math_equal", "extract_answer", "json_schema", "filter", "map", "completion_rate", "modification_rate", "resolution_rate", "tool"];
 
 pub fn lookup(name: &str) -> Option<&'static str> {
-    NAMES.iter().copied().find(|n| *n == name)
+    NAMES.iter().chain(super::metrics::NAMES).copied().find(|n| *n == name)
 }
 
 pub fn call(name: &str, args: Vec<Value>, span: Span) -> Result<Value> {

@@ -3,6 +3,7 @@
 //! pipeline refs, then the module's consts, fns and enum variants, then pure builtins.
 
 mod builtins;
+mod metrics;
 mod ops;
 mod reward;
 mod rules;
@@ -142,6 +143,12 @@ impl<'p> Evaluator<'p> {
         }
     }
 
+    /// Evaluate `e` in `module` with `bound` visible as locals (a funnel's parameter).
+    pub fn value_with(&self, e: &Expr, bound: &[(String, Value)], module: &str) -> Result<Value> {
+        let mut locals: Locals = bound.iter().map(|(n, v)| (n.clone(), Val::Data(v.clone()))).collect();
+        self.value_in(e, &mut locals, module)
+    }
+
     /// Evaluate to something callable (`long_enough`, `.answer`, `|e| e.score > 0.5`).
     pub fn function(&self, e: &Expr) -> Result<Val> {
         let module = self.module.clone();
@@ -184,6 +191,11 @@ impl<'p> Evaluator<'p> {
     /// Call with evaluated arguments: `filter` and `map` inside an expression take a function;
     /// everything else takes data.
     fn apply(&self, f: &Val, args: Vec<Val>, span: Span) -> Result<Value> {
+        if let Val::Builtin(name) = f
+            && metrics::NAMES.contains(name)
+        {
+            return self.retrieval_metric(name, &args, span);
+        }
         if let (Val::Builtin("resolution_rate"), [Val::Data(Value::Array(items)), g]) = (f, args.as_slice()) {
             let mut resolved = 0usize;
             for x in items {

@@ -96,6 +96,14 @@ impl Client {
         }
     }
 
+    /// Run `f` on the local embedding model `endpoint` names (its token states, for MaxSim).
+    pub fn with_local_embedder<R>(&self, endpoint: &Endpoint, f: impl FnOnce(&pipec_inference::embedder::Embedder) -> Result<R, String>) -> Result<R, String> {
+        match &endpoint.target {
+            Target::Local(spec) => self.local.with_embedder(spec, f),
+            Target::Http { base_url, .. } => Err(format!("late interaction (MaxSim) needs token embeddings, so a local embedding model (`local(\"models/all-minilm-l6-v2\", kind: embedding)`); {base_url} is an HTTP endpoint (rerank with `method: yes_no` there)")),
+        }
+    }
+
     /// POST every body to `path` (through the cache), at most `endpoint.concurrency` at once;
     /// answers in order, each with whether it came from the cache.
     fn requests(&self, endpoint: &Endpoint, path: &str, bodies: impl Iterator<Item = Value>) -> Vec<Result<(Value, bool), String>> {

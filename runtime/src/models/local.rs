@@ -104,6 +104,15 @@ impl Local {
         }
     }
 
+    /// Run `f` on the embedding model `spec` names (loaded once): late interaction needs its
+    /// token states, which `/v1/embeddings` pools away.
+    pub fn with_embedder<R>(&self, spec: &Spec, f: impl FnOnce(&Embedder) -> Result<R, String>) -> Result<R, String> {
+        match &*self.get(spec)? {
+            Loaded::Embedding(e) => f(e),
+            Loaded::Lm(_) => Err(format!("{} is a causal LM, not an embedding model", spec.path.display())),
+        }
+    }
+
     /// The answer to `body` posted at `route`, as an OpenAI-compatible server gives it.
     pub fn answer(&self, spec: &Spec, route: &str, body: &Value) -> Result<Value, String> {
         let model = self.get(spec)?;

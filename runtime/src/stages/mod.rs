@@ -5,6 +5,7 @@ mod alignment;
 mod batches;
 mod certify;
 mod dedup;
+mod funnel;
 mod generate;
 mod io;
 mod kalm;
@@ -71,6 +72,18 @@ impl From<EvalError> for StageError {
     }
 }
 
+impl From<String> for StageError {
+    fn from(m: String) -> Self {
+        StageError::Message(m)
+    }
+}
+
+impl From<&str> for StageError {
+    fn from(m: &str) -> Self {
+        StageError::Message(m.to_string())
+    }
+}
+
 pub type Output = Result<Value, StageError>;
 type Exec = fn(&Ctx) -> Output;
 
@@ -102,6 +115,9 @@ pub fn executor(builtin: &str) -> Option<Exec> {
         "rank_consistent" => kalm::rank_consistent,
         "hard_negatives" => kalm::hard_negatives,
         "focal_weights" => kalm::focal_weights,
+        "corpus" => passages::corpus,
+        "documents" => passages::documents,
+        "retrieve" => funnel::retrieve,
         "chunk" => passages::chunk,
         "aggregate" => passages::aggregate,
         "score" => rewards::score,
