@@ -70,7 +70,8 @@ def run(name, texts, queries, work, binary, k):
     docs, scores = retriever.retrieve([known[i] for i in ask], k=min(k, len(texts)), show_progress=False, n_threads=1)
     search_s = time.perf_counter() - start
     ours = [[(int(p.split(":")[0]), float(p.split(":")[1])) for p in line.split()] for line in ids.read_text().splitlines()]
-    same = sum(agree(ours[i], [(int(d), float(s)) for d, s in zip(docs[row], scores[row]) if s > 0]) for row, i in enumerate(ask))
+    # pipec's ids file has scores to 5 decimals; round bm25s's the same way.
+    same = sum(agree(ours[i], [(int(d), round(float(s), 5)) for d, s in zip(docs[row], scores[row]) if s > 0]) for row, i in enumerate(ask))
     compared = len(ask)
     print(f"| {name}: {len(texts):,} units, {len(queries):,} queries, k = {k} | index {pipec['index_s']:.3f} s vs {index_s:.3f} s ({index_s / pipec['index_s']:.1f}x) | queries {pipec['search_s']:.3f} s vs {search_s:.3f} s ({search_s / pipec['search_s']:.1f}x) | {same}/{compared} top-{k} lists agree |")
 

@@ -1,6 +1,6 @@
 //! `pipec lsp` driven over stdio with JSON-RPC, as an editor drives it: diagnostics on open that
-//! match `pipec check`, none after the fix, hover, definition, completion, symbols, formatting,
-//! and a clean shutdown.
+//! match `pipec check`, none after the fix, hover, definition (also into imported files),
+//! completion (names, and fields after `.`), symbols, formatting, and a clean shutdown.
 
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -153,6 +153,38 @@ fn an_editor_session_gets_diagnostics_hover_definition_completion_and_formatting
     let decl_line = module.lines().position(|l| l.starts_with("reward format(")).unwrap();
     assert_eq!(def["range"]["start"]["line"], decl_line, "{def}");
 
+    lsp.request("shutdown", Value::Null);
+    lsp.notify("exit", Value::Null);
+    assert!(lsp.child.wait().unwrap().success());
+}
+
+#[test]
+fn definitions_reach_imported_files_and_completion_after_a_dot_lists_fields() {
+    let mut lsp = Client::start();
+    lsp.request("initialize", json!({"processId": null, "rootUri": null, "capabilities": {}}));
+    lsp.notify("initialized", json!({}));
+    let path = root().join("tests/lsp/main.pipe");
+    let uri = format!("file://{}", path.display());
+    let text = std::fs::read_to_string(&path).unwrap();
+    lsp.notify("textDocument/didOpen", json!({"textDocument": {"uri": uri, "languageId": "pipe", "version": 1, "text": text}}));
+    assert_eq!(lsp.diagnostics(), Vec::<Value>::new());
+    let at = |needle: &str, plus: usize| {
+        let offset = text.find(needle).unwrap() + plus;
+        let line = text[..offset].matches('\n').count();
+        let character = offset - text[..offset].rfind('\n').map_or(0, |i| i + 1);
+        json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}})
+    };
+    // `Query` in `[Query]` is declared in common.pipe (line 3, counted from 0).
+    let def = lsp.request("textDocument/definition", at("[Query]", 2));
+    assert_eq!(def["uri"], format!("file://{}", root().join("tests/lsp/common.pipe").display()), "{def}");
+    assert_eq!(def["range"]["start"]["line"], 2, "{def}");
+    let hover = lsp.request("textDocument/hover", at("[Query]", 2));
+    assert!(hover["contents"]["value"].as_str().unwrap().contains("common.pipe"), "{hover}");
+    let labels = |c: Value| -> Vec<String> { c.as_array().unwrap().iter().map(|x| x["label"].as_str().unwrap().to_string()).collect() };
+    // Right after `q.` (a Query parameter) and after `r.` (a Retrieved<Query>).
+    assert_eq!(labels(lsp.request("textDocument/completion", at("q.question", 2))), ["id", "question", "relevant"]);
+    let fields = labels(lsp.request("textDocument/completion", at("r.query", 2)));
+    assert_eq!(fields, ["candidates", "latency_ms", "passages", "query"]);
     lsp.request("shutdown", Value::Null);
     lsp.notify("exit", Value::Null);
     assert!(lsp.child.wait().unwrap().success());

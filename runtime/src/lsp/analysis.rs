@@ -4,11 +4,12 @@
 //! and formatting.
 //! Positions are LSP's: 0-based lines, UTF-16 columns.
 
-use pipec_compiler::ast::Item;
 use pipec_compiler::builtins::{self, Namespace};
 use pipec_compiler::diagnostics::Severity;
 use pipec_compiler::sema::check::kind_word;
-use pipec_compiler::source::{FileId, SourceLoader};
+use pipec_compiler::ast::{Item, ItemKind, ModuleRef, TypeExpr, TypeExprKind};
+use pipec_compiler::sema::ty::GENERIC_RECORDS;
+use pipec_compiler::source::{FileId, SourceLoader, join_relative};
 use pipec_compiler::syntax::incremental::ParseMemo;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -107,13 +108,46 @@ fn items(text: &str) -> Vec<Item> {
     pipec_compiler::syntax::source_to_ast(FileId(0), text).0.items
 }
 
-/// Where `word` is declared: this document (module None), else a stdlib module (prelude first).
-fn declaration<'t>(text: &'t str, word: &str) -> Option<(Item, &'t str, Option<&'static str>)> {
+/// Where a declaration was found: this document, another user file (by path), or a stdlib module.
+enum Home {
+    Here,
+    File(String),
+    Std(&'static str),
+}
+
+/// Where `word` is declared: this document, else a file it imports with `use "./x.pipe"` (open
+/// documents over the disk), else a stdlib module (prelude first). The text returned is that
+/// declaration's file.
+fn declaration(path: &str, text: &str, word: &str, docs: &HashMap<String, String>) -> Option<(Item, String, Home)> {
     let named = |i: &Item| i.name().is_some_and(|n| n.name == word);
-    if let Some(item) = items(text).into_iter().find(named) {
-        return Some((item, text, None));
+    let own = items(text);
+    if let Some(item) = own.iter().find(|i| named(i)) {
+        return Some((item.clone(), text.to_string(), Home::Here));
     }
-    pipec_compiler::stdlib::MODULES.iter().find_map(|(module, source)| items(source).into_iter().find(named).map(|item| (item, *source, Some(*module))))
+    for (file, source) in imported(path, &own, docs) {
+        if let Some(found) = items(&source).into_iter().find(named) {
+            return Some((found, source, Home::File(file)));
+        }
+    }
+    pipec_compiler::stdlib::MODULES.iter().find_map(|(module, source)| items(source).into_iter().find(named).map(|item| (item, source.to_string(), Home::Std(module))))
+}
+
+/// The files `items` import with `use "./x.pipe"`, as (path, text): open documents over the disk.
+fn imported(path: &str, items: &[Item], docs: &HashMap<String, String>) -> Vec<(String, String)> {
+    items
+        .iter()
+        .filter_map(|item| match &item.kind {
+            ItemKind::Use(u) => match &u.module {
+                ModuleRef::File(rel, _) => Some(join_relative(path, rel)),
+                _ => None,
+            },
+            _ => None,
+        })
+        .filter_map(|file| {
+            let source = docs.get(&file).cloned().or_else(|| std::fs::read_to_string(&file).ok())?;
+            Some((file, source))
+        })
+        .collect()
 }
 
 /// A stdlib module written out under the temp folder (once per pipec version), so an editor can
@@ -128,14 +162,18 @@ fn stdlib_file(module: &str, source: &str) -> Option<String> {
 }
 
 /// Markdown for the name under the cursor: a builtin's signature and doc, or a declared item.
-pub fn hover(text: &str, at: usize) -> Option<Value> {
+pub fn hover(path: &str, text: &str, at: usize, docs: &HashMap<String, String>) -> Option<Value> {
     let (word, start, end) = word_at(text, at)?;
-    let value = if let Some((item, source, module)) = declaration(text, word) {
+    let value = if let Some((item, source, home)) = declaration(path, text, word, docs) {
         let level = match &item.kind {
-            pipec_compiler::ast::ItemKind::Reward(r) => r.level.as_ref().map_or(" (composite)".to_string(), |l| format!(" ({} level)", l.name)),
+            ItemKind::Reward(r) => r.level.as_ref().map_or(" (composite)".to_string(), |l| format!(" ({} level)", l.name)),
             _ => String::new(),
         };
-        let from = module.map_or(String::new(), |m| format!(", from std.{m}"));
+        let from = match home {
+            Home::Here => String::new(),
+            Home::File(f) => format!(", from {f}"),
+            Home::Std(m) => format!(", from std.{m}"),
+        };
         format!("```pipe\n{}\n```\n{} `{word}`{level}{from}", source[item.span.start as usize..item.span.end as usize].lines().next().unwrap_or(""), kind_word(&item.kind))
     } else {
         let b = [Namespace::Value, Namespace::ModelCtor, Namespace::SandboxCtor].into_iter().find_map(|ns| builtins::lookup(ns, word))?;
@@ -146,15 +184,16 @@ pub fn hover(text: &str, at: usize) -> Option<Value> {
 
 /// Where the name under the cursor is declared: `(path, range)`, the path `None` for this
 /// document (a stdlib declaration points into its module's text, written out for the editor).
-pub fn definition(text: &str, at: usize) -> Option<(Option<String>, Value)> {
+pub fn definition(path: &str, text: &str, at: usize, docs: &HashMap<String, String>) -> Option<(Option<String>, Value)> {
     let (word, _, _) = word_at(text, at)?;
-    let (item, source, module) = declaration(text, word)?;
+    let (item, source, home) = declaration(path, text, word, docs)?;
     let name = item.name()?;
-    let path = match module {
-        Some(m) => Some(stdlib_file(m, source)?),
-        None => None,
+    let file = match home {
+        Home::Here => None,
+        Home::File(f) => Some(f),
+        Home::Std(m) => Some(stdlib_file(m, &source)?),
     };
-    Some((path, range(source, name.span.start, name.span.end)))
+    Some((file, range(&source, name.span.start, name.span.end)))
 }
 
 /// LSP SymbolKind numbers for item kinds.
@@ -179,13 +218,78 @@ pub fn symbols(text: &str) -> Vec<Value> {
         .collect()
 }
 
-/// The file's declared names, then every builtin (with its signature as detail).
-pub fn completion(text: &str) -> Vec<Value> {
-    let mut out: Vec<Value> = items(text).iter().filter_map(|i| Some(json!({"label": i.name()?.name, "detail": kind_word(&i.kind), "kind": 6}))).collect();
+/// Completion at byte `at`: after `NAME.` the fields of the schema `NAME` is declared with (a
+/// dataset's type or a parameter's, through lists and optionals; a generic prelude record also
+/// offers the field holding its argument, `Retrieved<Q>` its `query`); after a bare `.` (a field
+/// shorthand such as `query: .question`) every field of the file's and the prelude's schemas;
+/// elsewhere the file's declared names, then every builtin (with its signature as detail).
+pub fn completion(path: &str, text: &str, at: usize, docs: &HashMap<String, String>) -> Vec<Value> {
+    let own = items(text);
+    if let Some(receiver) = after_dot(text, at) {
+        // Schemas with the text they were declared in: this file, the files it imports, the prelude.
+        let prelude = pipec_compiler::stdlib::MODULES.iter().find(|(m, _)| *m == "prelude").map_or("", |(_, s)| s).to_string();
+        let sources: Vec<String> = std::iter::once(text.to_string()).chain(imported(path, &own, docs).into_iter().map(|(_, s)| s)).chain([prelude]).collect();
+        let schemas: Vec<(Item, &str)> = sources.iter().flat_map(|src| items(src).into_iter().filter(|i| matches!(i.kind, ItemKind::Schema(_))).map(move |i| (i, src.as_str()))).collect();
+        let fields = |name: &str| -> Vec<(String, String)> {
+            schemas.iter().filter(|(i, _)| i.name().is_some_and(|n| n.name == name)).flat_map(|(i, src)| match &i.kind {
+                ItemKind::Schema(s) => s.fields.iter().map(|f| (f.name.name.clone(), type_text(src, &f.ty))).collect::<Vec<_>>(),
+                _ => Vec::new(),
+            }).collect()
+        };
+        let mut out: Vec<(String, String)> = match receiver.and_then(|r| declared_type(&own, r)) {
+            Some(ty) => {
+                let (base, arg) = record_of(ty);
+                let mut fs = fields(&base);
+                if let (Some(arg), Some((_, holders))) = (arg, GENERIC_RECORDS.iter().find(|(n, _)| *n == base)) {
+                    fs.extend(holders.iter().map(|(h, list)| (h.to_string(), if *list { format!("[{arg}]") } else { arg.clone() })));
+                }
+                fs
+            }
+            None => schemas.iter().flat_map(|(i, _)| fields(&i.name().map(|n| n.name.clone()).unwrap_or_default())).collect(),
+        };
+        out.sort();
+        out.dedup_by(|a, b| a.0 == b.0);
+        return out.into_iter().map(|(name, ty)| json!({"label": name, "detail": ty, "kind": 5})).collect();
+    }
+    let mut out: Vec<Value> = own.iter().filter_map(|i| Some(json!({"label": i.name()?.name, "detail": kind_word(&i.kind), "kind": 6}))).collect();
     for ns in [Namespace::Value, Namespace::ModelCtor, Namespace::SandboxCtor] {
         out.extend(builtins::names(ns).filter_map(|n| builtins::lookup(ns, n)).map(|b| json!({"label": b.name, "detail": b.sig, "documentation": b.doc, "kind": 3})));
     }
     out
+}
+
+/// When the cursor follows `.` (and a partly typed field): `Some(Some(receiver))` after `name.`,
+/// `Some(None)` after a bare `.`; None elsewhere.
+fn after_dot(text: &str, at: usize) -> Option<Option<&str>> {
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let before = text.get(..at.min(text.len()))?;
+    let before = before.trim_end_matches(is_word).strip_suffix('.')?;
+    let receiver = &before[before.trim_end_matches(is_word).len()..];
+    Some((!receiver.is_empty() && !receiver.starts_with(|c: char| c.is_ascii_digit())).then_some(receiver))
+}
+
+/// The type `name` is declared with in the file: a dataset's, or a parameter's.
+fn declared_type<'i>(items: &'i [Item], name: &str) -> Option<&'i TypeExpr> {
+    items.iter().find_map(|i| match &i.kind {
+        ItemKind::Dataset(d) if d.name.name == name => d.ty.as_ref(),
+        ItemKind::Fn(f) => f.params.iter().find(|p| p.name.name == name).map(|p| &p.ty),
+        ItemKind::Reward(r) => r.params.iter().flatten().find(|p| p.name.name == name).map(|p| &p.ty),
+        ItemKind::Funnel(f) => f.params.iter().find(|p| p.name.name == name).map(|p| &p.ty),
+        _ => None,
+    })
+}
+
+/// The record a type names, through lists, and its generic argument as written.
+fn record_of(ty: &TypeExpr) -> (String, Option<String>) {
+    match &ty.kind {
+        TypeExprKind::List(inner) => record_of(inner),
+        TypeExprKind::Name(n) | TypeExprKind::GenericInt(n, _) => (n.name.clone(), None),
+        TypeExprKind::Generic(n, arg) => (n.name.clone(), Some(record_of(arg).0)),
+    }
+}
+
+fn type_text(text: &str, ty: &TypeExpr) -> String {
+    text.get(ty.span.start as usize..ty.span.end as usize).map_or_else(|| record_of(ty).0, str::to_string)
 }
 
 /// One edit replacing the whole document with its formatted text (none when it does not parse).

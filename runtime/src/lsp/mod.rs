@@ -97,10 +97,10 @@ fn answer(docs: &HashMap<String, String>, request: &Request) -> Value {
         analysis::offset(text, line, character)
     };
     match request.method.as_str() {
-        "textDocument/hover" => analysis::hover(text, at()).unwrap_or(Value::Null),
-        "textDocument/definition" => analysis::definition(text, at()).map_or(Value::Null, |(file, range)| json!({"uri": analysis::uri(file.as_deref().unwrap_or(&path)), "range": range})),
+        "textDocument/hover" => analysis::hover(&path, text, at(), docs).unwrap_or(Value::Null),
+        "textDocument/definition" => analysis::definition(&path, text, at(), docs).map_or(Value::Null, |(file, range)| json!({"uri": analysis::uri(file.as_deref().unwrap_or(&path)), "range": range})),
         "textDocument/documentSymbol" => Value::Array(analysis::symbols(text)),
-        "textDocument/completion" => Value::Array(analysis::completion(text)),
+        "textDocument/completion" => Value::Array(analysis::completion(&path, text, at(), docs)),
         "textDocument/formatting" => Value::Array(analysis::format(&path, text)),
         _ => Value::Null,
     }

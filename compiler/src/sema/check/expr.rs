@@ -274,7 +274,11 @@ impl Checker<'_> {
                 if !numeric(&rt) {
                     return self.mismatch_msg(r.span, "a number", &rt);
                 }
-                self.join(&lt, &rt, r.span)
+                match self.join(&lt, &rt, r.span) {
+                    // `/` always gives a float, as at run time (`7 / 2` is 3.5).
+                    Ty::Int if op == BinOp::Div => Ty::Float,
+                    t => t,
+                }
             }
         }
     }
