@@ -18,4 +18,4 @@ cargo build --release -q -p pipec-inference --example throughput
 work=$(mktemp -d /var/tmp/pipec-models-bench-XXXX)
 trap 'rm -rf "$work"' EXIT
 python3 examples/data/gsm8k/build.py "$work" >/dev/null
-"$venv/bin/python" -P bench/models.py "$work/test.jsonl" "$models" "$PWD/target/release/examples/throughput" "$max_tokens"
+"$venv/bin/python" -P bench/models.py "$work/test.jsonl" "$models" "${CARGO_TARGET_DIR:-$PWD/target}/release/examples/throughput" "$max_tokens"

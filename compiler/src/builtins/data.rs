@@ -17,6 +17,7 @@ pub const BUILTINS: &[Builtin] = &[
     builtin("join", "join(left: [T], right: [U], on: fn(T) -> K, right_on: fn(U) -> K) -> [T]", "Inner join on equal keys; the result has the fields of both sides.", "a |> join(b, on: .id, right_on: .task_id)").stage().rule(TypeRule::Join),
     builtin("group", "group(input: [T], by: fn(T) -> K) -> [Group<T>]", "Group records by key: one `{key, items}` record per key.", "rows |> group(by: .task)").stage(),
     builtin("batches", "batches(input: [T], size: int, homogeneous: float = 0.0, by: fn(T) -> K?, seed: int = 0) -> [Batch<T>]", "Training batches; `homogeneous: r` keeps a fraction r of each batch single-task (semi-homogeneous sampling).", "triples |> batches(size: 32, homogeneous: 0.5, by: .task)").effect(Effect::Train),
+    builtin("unbatch", "unbatch(input: [Batch<T>]) -> [T]", "The records of batches, in batch order (for trainers that read a flat file without shuffling).", "batched |> unbatch() |> write(\"train.jsonl\")").stage(),
     builtin("count", "count(input: [T]) -> int", "Number of records.", "report count(rows)"),
     builtin("len", "len(value: any) -> int", "Length of a string (characters) or a list.", "fn tokens(s: str) -> int = len(words(s))"),
     builtin("words", "words(text: str) -> [str]", "Split text on whitespace.", "len(words(s))"),

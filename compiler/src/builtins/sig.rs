@@ -134,7 +134,12 @@ fn ty(c: &mut Cursor) -> Result<SigTy, String> {
             c.eat(",");
         }
         c.expect("->")?;
-        SigTy::Fn(ps, Box::new(ty(c)?))
+        // `fn(T) -> X?` is an optional function argument: no builtin takes a function that
+        // returns an optional, and a trailing `?` reads as belonging to the argument.
+        return Ok(match ty(c)? {
+            SigTy::Opt(ret) => SigTy::Opt(Box::new(SigTy::Fn(ps, ret))),
+            ret => SigTy::Fn(ps, Box::new(ret)),
+        });
     } else {
         let w = c.word()?;
         if c.eat("|") {
@@ -171,5 +176,12 @@ mod tests {
         assert_eq!(s.params[2].ty, SigTy::Symbols(vec!["a", "b"]));
         assert_eq!(s.params[2].default, Some("a"));
         assert!(!s.params[3].required());
+    }
+
+    #[test]
+    fn a_function_type_ending_in_a_question_mark_is_an_optional_argument() {
+        let s = parse("embed(input: [T], text: fn(T) -> str?) -> [T]").unwrap();
+        assert_eq!(s.params[1].ty, SigTy::Opt(Box::new(SigTy::Fn(vec![SigTy::Var('T')], Box::new(SigTy::Named("str"))))));
+        assert!(!s.params[1].required());
     }
 }

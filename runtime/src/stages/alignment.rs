@@ -49,7 +49,7 @@ pub fn pair_logprobs(ctx: &Ctx) -> Output {
     Ok(Value::Array(scored_pairs(ctx)?))
 }
 
-fn sigmoid(x: f64) -> f64 {
+pub(super) fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 

@@ -5,12 +5,18 @@
 //! from the hits at positions in `ranks`, never a positive and never the query itself; when fewer
 //! than n qualify the draw is padded by repeating them, and a query with none is dropped; each
 //! triple keeps the retrieval scores of its positive and negatives. `focal_weights` turns those
-//! into focal InfoNCE weights.
+//! into focal InfoNCE weights. `mix_negatives(index, n, alpha, seed)` adds `mixed`: n synthetic
+//! negatives per triple, each `normalise(λ a + (1 - λ) b)` of two distinct hard negatives'
+//! embeddings (found by id in `index`), λ ~ Beta(alpha, alpha) drawn on the host (a triple whose
+//! negatives are all one id mixes it with itself); when the query carries an `embedding`, the
+//! mixed negatives' inner products with it are appended to `scores`, so a later `focal_weights`
+//! counts them, as in methods.md §11.2 #9.
 
 use super::rng::Rng;
-use super::{Ctx, Output, StageError, items, with_field};
+use super::{Ctx, Output, StageError, items, record_id, with_field};
 use crate::data::Value;
 use serde_json::json;
+use std::collections::HashMap;
 
 /// The hit list of a `Hits` record as (id, score), best first.
 fn hit_list(row: &Value) -> Vec<(String, f64)> {
@@ -94,6 +100,62 @@ pub fn focal_weights(ctx: &Ctx) -> Output {
     let backend = ctx.backend()?;
     let p = pipec_compute::kernels::rows::softmax(backend, &flat, width, tau as f32, None, None).map_err(StageError::Message)?.probs;
     Ok(Value::Array(rows.iter().enumerate().map(|(i, r)| with_field(r, "weight", Value::from((1.0 - p[i * width] as f64).max(0.0).powf(gamma)))).collect()))
+}
+
+pub fn mix_negatives(ctx: &Ctx) -> Output {
+    let (rows, index) = (ctx.rows("input")?, ctx.rows("index")?);
+    let (rows, index) = (items(&rows), items(&index));
+    let (n, alpha, seed) = (ctx.int("n", 1)?, ctx.float("alpha", 2.0)?, ctx.int("seed", 0)?);
+    if n < 1 || alpha <= 0.0 {
+        return Err(StageError::Message(format!("n = {n}, alpha = {alpha}: mix at least one negative, with alpha > 0")));
+    }
+    let vector = |v: &Value| -> Option<Vec<f32>> { v.as_array()?.iter().map(|x| x.as_f64().map(|x| x as f32)).collect() };
+    let mut vectors: HashMap<String, Vec<f32>> = HashMap::with_capacity(index.len());
+    for (i, r) in index.iter().enumerate() {
+        let e = r.get("embedding").and_then(vector).ok_or_else(|| StageError::Message(format!("index record {i} has no `embedding` (run `embed` on the index first)")))?;
+        vectors.insert(record_id(r, i), e);
+    }
+    let dim = vectors.values().next().map_or(0, Vec::len);
+    let (mut a, mut b, mut lambda) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, row) in rows.iter().enumerate() {
+        let mut ids: Vec<&str> = items(row.get("negatives").unwrap_or(&Value::Null)).iter().filter_map(Value::as_str).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut found = Vec::with_capacity(ids.len());
+        for id in &ids {
+            let v = vectors.get(*id).ok_or_else(|| StageError::Message(format!("triple {i}: negative `{id}` is not in the index (give the index the negatives were mined from)")))?;
+            if v.len() != dim {
+                return Err(StageError::Message(format!("negative `{id}` has {} dimensions, the index {dim}", v.len())));
+            }
+            found.push(v);
+        }
+        if found.is_empty() {
+            return Err(StageError::Message(format!("triple {i} has no negatives to mix")));
+        }
+        let mut rng = super::rng::Rng::new(seed.wrapping_add(i as i64));
+        for _ in 0..n {
+            let first = rng.below(found.len());
+            let second = if found.len() > 1 { (first + 1 + rng.below(found.len() - 1)) % found.len() } else { first };
+            a.extend_from_slice(found[first]);
+            b.extend_from_slice(found[second]);
+            lambda.push(rng.beta(alpha, alpha) as f32);
+        }
+    }
+    if rows.is_empty() {
+        return Ok(Value::Array(Vec::new()));
+    }
+    let mixed = pipec_compute::kernels::mix::mix(ctx.backend()?, &a, &b, &lambda, dim).map_err(StageError::Message)?;
+    let per = n as usize * dim;
+    Ok(Value::Array(rows.iter().zip(mixed.chunks(per)).map(|(row, m)| {
+        let synthetic: Vec<&[f32]> = m.chunks(dim).collect();
+        let mut out = with_field(row, "mixed", Value::from(synthetic.iter().map(|v| v.iter().map(|x| *x as f64).collect::<Vec<f64>>()).collect::<Vec<_>>()));
+        let query = row.get("query").and_then(|q| q.get("embedding")).and_then(vector).filter(|q| q.len() == dim);
+        if let (Some(q), Some(Value::Array(scores))) = (query, out.get("scores").cloned()) {
+            let extra = synthetic.iter().map(|v| Value::from(v.iter().zip(&q).map(|(x, y)| (x * y) as f64).sum::<f64>()));
+            out = with_field(&out, "scores", Value::Array(scores.into_iter().chain(extra).collect()));
+        }
+        out
+    }).collect()))
 }
 
 #[cfg(test)]

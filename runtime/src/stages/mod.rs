@@ -5,10 +5,12 @@ mod alignment;
 mod batches;
 mod certify;
 mod dedup;
+mod evidence;
 mod funnel;
 mod generate;
 mod io;
 mod kalm;
+mod layouts;
 mod passages;
 mod per_record;
 mod pica;
@@ -115,6 +117,11 @@ pub fn executor(builtin: &str) -> Option<Exec> {
         "rank_consistent" => kalm::rank_consistent,
         "hard_negatives" => kalm::hard_negatives,
         "focal_weights" => kalm::focal_weights,
+        "mix_negatives" => kalm::mix_negatives,
+        "evidence_scores" => evidence::evidence_scores,
+        "to_flag_embedding" => layouts::to_flag_embedding,
+        "to_sentence_transformers" => layouts::to_sentence_transformers,
+        "unbatch" => layouts::unbatch,
         "corpus" => passages::corpus,
         "documents" => passages::documents,
         "retrieve" => funnel::retrieve,

@@ -33,6 +33,34 @@ impl Rng {
         }
     }
 
+    /// Standard normal (Box-Muller; one of the pair is dropped, which keeps the stream simple).
+    pub fn normal(&mut self) -> f64 {
+        let u = 1.0 - self.next_f64();
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * self.next_f64()).cos()
+    }
+
+    /// Gamma(shape, 1) by Marsaglia and Tsang; shapes below 1 through the `U^(1/shape)` boost.
+    pub fn gamma(&mut self, shape: f64) -> f64 {
+        if shape < 1.0 {
+            return self.gamma(shape + 1.0) * (1.0 - self.next_f64()).powf(1.0 / shape);
+        }
+        let d = shape - 1.0 / 3.0;
+        let c = 1.0 / (9.0 * d).sqrt();
+        loop {
+            let x = self.normal();
+            let v = (1.0 + c * x).powi(3);
+            if v > 0.0 && (1.0 - self.next_f64()).ln() < 0.5 * x * x + d - d * v + d * v.ln() {
+                return d * v;
+            }
+        }
+    }
+
+    /// Beta(a, b) as X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b).
+    pub fn beta(&mut self, a: f64, b: f64) -> f64 {
+        let x = self.gamma(a);
+        x / (x + self.gamma(b))
+    }
+
     /// Fisher-Yates shuffle.
     pub fn shuffle<T>(&mut self, xs: &mut [T]) {
         for i in (1..xs.len()).rev() {
@@ -57,5 +85,20 @@ mod tests {
         assert_ne!(v, (0..100).collect::<Vec<_>>());
         v.sort();
         assert_eq!(v, (0..100).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn beta_draws_have_the_beta_mean_and_variance() {
+        // Beta(2, 2): mean 1/2, variance ab / ((a+b)^2 (a+b+1)) = 1/20; Beta(0.5, 3): mean 1/7.
+        for (a, b) in [(2.0, 2.0), (0.5, 3.0)] {
+            let mut rng = Rng::new(3);
+            let xs: Vec<f64> = (0..200_000).map(|_| rng.beta(a, b)).collect();
+            let mean = xs.iter().sum::<f64>() / xs.len() as f64;
+            let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / xs.len() as f64;
+            let (m, v) = (a / (a + b), a * b / ((a + b).powi(2) * (a + b + 1.0)));
+            assert!((mean - m).abs() < 4.0 * (v / xs.len() as f64).sqrt(), "Beta({a}, {b}) mean {mean}, expected {m}");
+            assert!((var - v).abs() / v < 0.02, "Beta({a}, {b}) variance {var}, expected {v}");
+            assert!(xs.iter().all(|x| (0.0..=1.0).contains(x)));
+        }
     }
 }
