@@ -5,13 +5,14 @@
 # Usage: bench/dag_1000.sh [N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+target=${CARGO_TARGET_DIR:-$PWD/target}
 n=${1:-1000}
 cargo build --release -q
 venv=${PIPEC_BENCH_VENV:-/tmp/pipec-bench-venv}
 [ -x "$venv/bin/snakemake" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install -q snakemake; }
 work=$(mktemp -d)
 python3 bench/gen_dag.py "$n" "$work"
-pipec=$PWD/target/release/pipec
+pipec=$target/release/pipec
 python3 - "$work" "$pipec" "$venv/bin/snakemake" "$n" <<'PY'
 import subprocess, sys, time, shutil, os
 work, pipec, snakemake, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])

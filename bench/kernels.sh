@@ -9,6 +9,7 @@
 # skips mergekit (it pulls torch).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+target=${CARGO_TARGET_DIR:-$PWD/target}
 backends=${1:-cpu}
 venv=${BENCH_VENV:-/var/tmp/pipec-bench-venv}
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
@@ -17,4 +18,4 @@ if [ "${BENCH_SKIP_MERGEKIT:-0}" != 1 ]; then "$venv/bin/pip" install -q mergeki
 cargo build --release -q -p pipec-compute --example kernel_bench
 work=${BENCH_WORK:-$(mktemp -d /var/tmp/pipec-kernels-XXXX)}
 trap 'rm -rf "$work"' EXIT
-"$venv/bin/python" bench/kernels.py "$work" "$PWD/target/release/examples/kernel_bench" $backends
+"$venv/bin/python" bench/kernels.py "$work" "$target/release/examples/kernel_bench" $backends

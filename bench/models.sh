@@ -8,6 +8,7 @@
 # sentence-transformers is pip-installed into $BENCH_VENV (default /var/tmp/pipec-bench-venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+target=${CARGO_TARGET_DIR:-$PWD/target}
 max_tokens=${1:-128}
 models=${PIPEC_MODELS:-/var/tmp/pipec-models}
 venv=${BENCH_VENV:-/var/tmp/pipec-bench-venv}
@@ -18,4 +19,4 @@ cargo build --release -q -p pipec-inference --example throughput
 work=$(mktemp -d /var/tmp/pipec-models-bench-XXXX)
 trap 'rm -rf "$work"' EXIT
 python3 examples/data/gsm8k/build.py "$work" >/dev/null
-"$venv/bin/python" -P bench/models.py "$work/test.jsonl" "$models" "${CARGO_TARGET_DIR:-$PWD/target}/release/examples/throughput" "$max_tokens"
+"$venv/bin/python" -P bench/models.py "$work/test.jsonl" "$models" "$target/release/examples/throughput" "$max_tokens"

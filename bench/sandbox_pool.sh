@@ -6,6 +6,7 @@
 # Usage: bench/sandbox_pool.sh [N]   (needs `pipec sandbox build busybox`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+target=${CARGO_TARGET_DIR:-$PWD/target}
 n=${1:-40}
 cargo build --release -q
 work=$(mktemp -d)
@@ -22,7 +23,7 @@ with open(f"{work}/data/patches.jsonl", "w") as f:
 open(f"{work}/data/gold.patch", "w").write(gold["patch"])
 PY
 sed 's/  on timeout => drop/  on timeout => fail/' tests/run/docker_verifier.pipe > "$work/v.pipe"
-python3 - "$work" "$n" "$PWD/target/release/pipec" <<'PY'
+python3 - "$work" "$n" "$target/release/pipec" <<'PY'
 import subprocess, sys, time, os
 work, n, pipec = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 def timed(cmd, env=None):

@@ -3,8 +3,9 @@
 //! the list scores at least the score at position k (a query with no positive in its list is
 //! dropped). `hard_negatives(ranks, n, positives, seed)` draws n negatives without replacement
 //! from the hits at positions in `ranks`, never a positive and never the query itself; when fewer
-//! than n qualify the draw is padded by repeating them, and a query with none is dropped; each
-//! triple keeps the retrieval scores of its positive and negatives. `focal_weights` turns those
+//! than n qualify the draw is padded by repeating them, and a query with none is dropped; the
+//! triple's positive is the best-scoring positive in the list (the first positive when none is
+//! there), and it keeps the retrieval scores of that positive and of the negatives. `focal_weights` turns those
 //! into focal InfoNCE weights. `mix_negatives(index, n, alpha, seed)` adds `mixed`: n synthetic
 //! negatives per triple, each `normalise(λ a + (1 - λ) b)` of two distinct hard negatives'
 //! embeddings (found by id in `index`), λ ~ Beta(alpha, alpha) drawn on the host (a triple whose
@@ -72,7 +73,9 @@ pub fn hard_negatives(ctx: &Ctx) -> Output {
         Rng::new(seed.wrapping_add(i as i64)).shuffle(&mut candidates);
         let negatives: Vec<&str> = candidates.iter().cycle().take(n as usize).copied().collect();
         let score = |id: &str| hits.iter().find(|h| h.0 == id).map(|h| h.1);
-        let positive = pos.first().cloned().unwrap_or_default();
+        // The triple's positive: the best-scoring positive in the list (the first when none was
+        // retrieved), so its retrieval score is known whenever any positive's is.
+        let positive = pos.iter().filter_map(|p| score(p).map(|s| (p, s))).max_by(|a, b| a.1.total_cmp(&b.1)).map(|(p, _)| p.clone()).or_else(|| pos.first().cloned()).unwrap_or_default();
         let scores: Vec<Option<f64>> = std::iter::once(score(&positive)).chain(negatives.iter().map(|id| score(id))).collect();
         out.push(json!({"positive": positive, "negatives": negatives, "weight": 1.0, "scores": scores, "query": query}));
     }
