@@ -114,6 +114,11 @@ impl Builtin {
         self.ns = ns;
         self
     }
+    /// A new `version` for a builtin whose results change: its cached outputs are not reused.
+    pub const fn version(mut self, v: u32) -> Self {
+        self.version = v;
+        self
+    }
     pub const fn stage(self) -> Self {
         self.effect(Effect::Stage)
     }

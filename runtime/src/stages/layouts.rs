@@ -3,7 +3,8 @@
 //! `neg_scores` when every retrieval score is known, for its distillation mode);
 //! `to_sentence_transformers` writes the n-tuple layout `{anchor, positive, negative_1, ...,
 //! negative_n}` that `datasets.load_dataset("json")` hands to MultipleNegativesRankingLoss.
-//! Both replace ids with the corpus texts. `unbatch` flattens `batches` back into records in
+//! Both replace ids with the corpus texts; `mix_negatives`' synthetic negatives are vectors with
+//! no text, so they stay out. `unbatch` flattens `batches` back into records in
 //! batch order, so a trainer that does not shuffle sees the semi-homogeneous batches.
 
 use super::{Ctx, Output, StageError, items, record_id};
@@ -50,7 +51,8 @@ pub fn to_flag_embedding(ctx: &Ctx) -> Output {
     let prompt = ctx.value("prompt")?.and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
     Ok(Value::Array(texts(ctx)?.into_iter().map(|(t, scores)| {
         let mut out = json!({"query": t.query, "pos": [t.positive], "neg": t.negatives, "prompt": prompt});
-        let known: Option<Vec<f64>> = items(&scores).iter().map(Value::as_f64).collect();
+        // The positive's and the negatives' scores (mixed negatives' come after: they have no text).
+        let known: Option<Vec<f64>> = items(&scores).iter().take(t.negatives.len() + 1).map(Value::as_f64).collect();
         if let Some(s) = known.filter(|s| s.len() == t.negatives.len() + 1) {
             out["pos_scores"] = json!([s[0]]);
             out["neg_scores"] = json!(s[1..]);
