@@ -276,6 +276,12 @@ fn pipec_serve_answers_curl_and_pipecs_own_client_like_the_in_process_models() {
     let r: Vec<f64> = reference[0]["embedding"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
     assert!(cosine(&v, &r) > 0.999, "served MiniLM vs sentence-transformers");
     assert_eq!(curl(&[&format!("{url}/health")])["status"], "ok");
+    // Rerank (MaxSim): the query's own sentence first, scoring one point per token.
+    let rerank = curl(&[&format!("{url}/v1/rerank"), "-d", r#"{"query": "A man is eating food.", "documents": ["The new movie is awesome.", "A man is eating food.", "A man is eating a piece of bread."], "top_n": 2}"#]);
+    let results = rerank["results"].as_array().unwrap();
+    assert_eq!((results.len(), &results[0]["index"], &results[1]["index"]), (2, &serde_json::json!(1), &serde_json::json!(2)), "{rerank}");
+    let own = results[0]["relevance_score"].as_f64().unwrap();
+    assert!((own - own.round()).abs() < 1e-3 && own > results[1]["relevance_score"].as_f64().unwrap(), "{rerank}");
     // pipec's own endpoint client against the server gets what the in-process model gives.
     let runs = scratch("serve");
     std::fs::write(runs.join("q.jsonl"), "{\"id\": \"a\", \"question\": \"What is 12 times 7?\"}\n").unwrap();
@@ -298,6 +304,37 @@ pipeline p {{
     let served = answer("served.pipe", &format!(r#"openai(base_url: "{url}", model: "smollm2")"#));
     let local = answer("local.pipe", r#"local("models/smollm2-135m-instruct.q4_1.gguf")"#);
     assert_eq!(served["completion"], local["completion"]);
+    // A funnel whose rerank stage asks the server's /v1/rerank ranks as the in-process MaxSim.
+    std::fs::write(runs.join("docs.jsonl"), ["The new movie is awesome.", "A man is eating food.", "A man is eating a piece of bread."].iter().enumerate().map(|(i, t)| format!("{{\"id\": \"d{i}\", \"title\": \"\", \"text\": \"{t}\"}}\n")).collect::<String>()).unwrap();
+    std::fs::write(runs.join("rq.jsonl"), "{\"id\": \"r\", \"question\": \"A man is eating food.\"}\n").unwrap();
+    std::fs::write(runs.join("rerank.pipe"), format!(r#"schema Q {{
+  id: str
+  question: str
+}}
+dataset docs: [Document] = jsonl("docs.jsonl")
+dataset kb: Corpus = corpus(docs)
+dataset qs: [Q] = jsonl("rq.jsonl")
+model served = openai(base_url: "{url}", model: "minilm")
+model minilm = local("models/all-minilm-l6-v2", kind: embedding, dim: 384)
+funnel by_server(q: str) -> [Document] {{
+  stage documents = rerank(kb.documents, q, served, top: 3, method: endpoint)
+}}
+funnel in_process(q: str) -> [Document] {{
+  stage documents = rerank(kb.documents, q, minilm, top: 3, method: maxsim)
+}}
+pipeline p {{
+  qs |> retrieve(by_server, query: .question) |> write("server.jsonl")
+  qs |> retrieve(in_process, query: .question) |> write("local.jsonl")
+}}
+"#)).unwrap();
+    let out = pipec_with_models(&models, &["run", runs.join("rerank.pipe").to_str().unwrap(), "-q", "--runs", runs.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let dir = run_dir(&text(&out.stdout));
+    let (by_server, in_process) = (jsonl(&dir.join("outputs/server.jsonl")).remove(0), jsonl(&dir.join("outputs/local.jsonl")).remove(0));
+    let ranked = |r: &serde_json::Value| r["passages"].as_array().unwrap().iter().map(|p| (p["id"].as_str().unwrap().to_string(), p["score"].as_f64().unwrap())).collect::<Vec<_>>();
+    let (a, b) = (ranked(&by_server), ranked(&in_process));
+    assert_eq!(a.iter().map(|x| &x.0).collect::<Vec<_>>(), b.iter().map(|x| &x.0).collect::<Vec<_>>(), "{a:?} vs {b:?}");
+    assert!(a.iter().zip(&b).all(|(x, y)| (x.1 - y.1).abs() < 1e-4) && a[0].0 == "d1", "{a:?} vs {b:?}");
     assert!((served["logprob"].as_f64().unwrap() - local["logprob"].as_f64().unwrap()).abs() < 1e-4, "{served} vs {local}");
     drop(server);
     let _ = std::fs::remove_dir_all(&runs);

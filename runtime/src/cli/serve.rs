@@ -1,6 +1,7 @@
 //! `pipec serve MODEL...`: pipec's local models as an OpenAI-compatible HTTP server (HTTP/1.1,
 //! JSON bodies with Content-Length, one request per connection). POST `/v1/chat/completions`,
-//! `/v1/completions` (with `echo` + `logprobs` scoring, as vLLM) and `/v1/embeddings`; GET
+//! `/v1/completions` (with `echo` + `logprobs` scoring, as vLLM), `/v1/embeddings` and
+//! `/v1/rerank` (MaxSim over the embedding model's token states); GET
 //! `/health` and `/v1/models`. A GGUF file serves the LM routes, a folder the embeddings. The
 //! answers are the ones `pipec run` computes in process (`models::local`).
 
@@ -128,10 +129,10 @@ async fn route(method: &str, path: &str, body: &[u8], served: Arc<Served>) -> (&
     }
     let spec = match path {
         "/v1/chat/completions" | "/v1/completions" => served.lm.clone(),
-        "/v1/embeddings" => served.embedding.clone(),
+        "/v1/embeddings" | "/v1/rerank" => served.embedding.clone(),
         _ => return error("404 Not Found", format!("no route POST {path}")),
     };
-    let Some(spec) = spec else { return error("404 Not Found", format!("no model served for {path} (serve a GGUF file for completions, a sentence-transformers folder for embeddings)")) };
+    let Some(spec) = spec else { return error("404 Not Found", format!("no model served for {path} (serve a GGUF file for completions, a sentence-transformers folder for embeddings and rerank)")) };
     let body: Value = match serde_json::from_slice(body) {
         Ok(v) => v,
         Err(e) => return error("400 Bad Request", format!("the body is not JSON: {e}")),

@@ -75,6 +75,19 @@ impl Client {
         answers.into_iter().zip(items).map(|(a, (prefix, text))| a.and_then(|(v, cached)| scored(&v, prefix.chars().count(), prefix.chars().count() + text.chars().count()).map(|c| Completion { cached, ..c }))).collect()
     }
 
+    /// Relevance scores of `documents` for `query` from `/v1/rerank` (vLLM, TEI, llama.cpp
+    /// `--reranking`, `pipec serve`), in the documents' order.
+    pub fn rerank(&self, endpoint: &Endpoint, query: &str, documents: &[String]) -> Result<Vec<f64>, String> {
+        let body = json!({"model": endpoint.model, "query": query, "documents": documents});
+        let (answer, _) = self.requests(endpoint, "/v1/rerank", std::iter::once(body)).pop().ok_or("no rerank answer")??;
+        let mut scores = vec![None; documents.len()];
+        for r in answer.get("results").and_then(Value::as_array).ok_or("the rerank answer has no `results`")? {
+            let (Some(i), Some(s)) = (r.get("index").and_then(Value::as_u64), r.get("relevance_score").and_then(Value::as_f64)) else { return Err(format!("a rerank result without `index` and `relevance_score`: {r}")) };
+            *scores.get_mut(i as usize).ok_or(format!("rerank result index {i} is past the {} documents", documents.len()))? = Some(s);
+        }
+        scores.into_iter().enumerate().map(|(i, s)| s.ok_or(format!("the rerank answer has no score for document {i}"))).collect()
+    }
+
     /// Embedding vectors of `texts`, requested in batches of 64, in order.
     pub fn embeddings(&self, endpoint: &Endpoint, texts: &[String]) -> Result<Vec<Vec<f32>>, String> {
         let batches = texts.chunks(64);

@@ -120,8 +120,9 @@ impl Local {
             (Loaded::Lm(lm), "/v1/chat/completions") => chat(lm, body),
             (Loaded::Lm(lm), "/v1/completions") => completions(lm, body),
             (Loaded::Embedding(e), "/v1/embeddings") => embeddings(e, body),
+            (Loaded::Embedding(e), "/v1/rerank") => rerank(e, body),
             (Loaded::Lm(_), _) => Err(format!("{}: a causal LM answers chat and completions, not {route} (declare an embedding model with kind: embedding)", spec.path.display())),
-            (Loaded::Embedding(_), _) => Err(format!("{}: an embedding model answers /v1/embeddings, not {route}", spec.path.display())),
+            (Loaded::Embedding(_), _) => Err(format!("{}: an embedding model answers /v1/embeddings and /v1/rerank, not {route}", spec.path.display())),
         }
     }
 }
@@ -185,6 +186,22 @@ fn completions(lm: &CausalLm, body: &Value) -> Result<Value, String> {
 
 /// Mean-pooled, L2-normalised sentence embeddings (sentence-transformers' MiniLM recipe), pooled
 /// on the CPU twin of pipec's pooling kernel.
+/// `/v1/rerank` in the shape vLLM, TEI and llama.cpp serve (`{query, documents, top_n}` ->
+/// `results: [{index, relevance_score}]`, best first): late interaction (MaxSim) of the query's
+/// token states against each document's, since no registry package ships a cross-encoder.
+fn rerank(e: &Embedder, body: &Value) -> Result<Value, String> {
+    let query = body.get("query").and_then(Value::as_str).ok_or("the request has no `query` string")?;
+    let documents = body.get("documents").and_then(Value::as_array).ok_or("the request has no `documents` list")?;
+    let mut texts: Vec<String> = documents.iter().enumerate().map(|(i, d)| d.as_str().map(str::to_string).ok_or(format!("document {i} is not a string"))).collect::<Result<_, _>>()?;
+    texts.push(query.to_string());
+    let vectors = crate::retrieval::maxsim::token_vectors(e, &texts)?;
+    let (query, documents) = vectors.split_last().ok_or("nothing to rerank")?;
+    let mut results = documents.iter().enumerate().map(|(i, d)| Ok((i, crate::retrieval::maxsim::score(&pipec_compute::Backend::Cpu, query, d, e.width())?))).collect::<Result<Vec<_>, String>>()?;
+    results.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    results.truncate(body.get("top_n").and_then(Value::as_u64).map_or(results.len(), |n| n as usize));
+    Ok(json!({"object": "list", "results": results.into_iter().map(|(i, s)| json!({"index": i, "relevance_score": s})).collect::<Vec<_>>()}))
+}
+
 fn embeddings(e: &Embedder, body: &Value) -> Result<Value, String> {
     let texts: Vec<String> = match body.get("input") {
         Some(Value::String(s)) => vec![s.clone()],

@@ -159,7 +159,11 @@ impl Runner<'_, '_> {
                 let scores = match method.as_str() {
                     "maxsim" => self.maxsim(&input, &q, &model)?,
                     "yes_no" => self.yes_no(&input, &q, &model)?,
-                    other => return Err(format!("rerank method `{other}`: maxsim or yes_no").into()),
+                    "endpoint" => {
+                        let texts: Vec<String> = input.iter().map(units::unit_text).collect();
+                        self.ctx.client()?.rerank(&model.1, &q, &texts)?
+                    }
+                    other => return Err(format!("rerank method `{other}`: maxsim, yes_no or endpoint").into()),
                 };
                 ranked(&input, &scores, top)
             }
