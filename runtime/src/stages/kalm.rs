@@ -5,8 +5,9 @@
 //! from the hits at positions in `ranks`, never a positive and never the query itself; when fewer
 //! than n qualify the draw is padded by repeating them, and a query with none is dropped; the
 //! triple's positive is the best-scoring positive in the list (the first positive when none is
-//! there), and it keeps the retrieval scores of that positive and of the negatives. `focal_weights` turns those
-//! into focal InfoNCE weights. `mix_negatives(index, n, alpha, seed)` adds `mixed`: n synthetic
+//! there), and it keeps the retrieval scores of that positive and of the negatives.
+//! `focal_weights` turns those into focal InfoNCE weights.
+//! `mix_negatives(index, n, alpha, seed)` adds `mixed`: n synthetic
 //! negatives per triple, each `normalise(λ a + (1 - λ) b)` of two distinct hard negatives'
 //! embeddings (found by id in `index`), λ ~ Beta(alpha, alpha) drawn on the host (a triple whose
 //! negatives are all one id mixes it with itself); when the query carries an `embedding`, the
@@ -135,7 +136,7 @@ pub fn mix_negatives(ctx: &Ctx) -> Output {
         if found.is_empty() {
             return Err(StageError::Message(format!("triple {i} has no negatives to mix")));
         }
-        let mut rng = super::rng::Rng::new(seed.wrapping_add(i as i64));
+        let mut rng = Rng::new(seed.wrapping_add(i as i64));
         for _ in 0..n {
             let first = rng.below(found.len());
             let second = if found.len() > 1 { (first + 1 + rng.below(found.len() - 1)) % found.len() } else { first };
