@@ -184,8 +184,6 @@ fn completions(lm: &CausalLm, body: &Value) -> Result<Value, String> {
     }))
 }
 
-/// Mean-pooled, L2-normalised sentence embeddings (sentence-transformers' MiniLM recipe), pooled
-/// on the CPU twin of pipec's pooling kernel.
 /// `/v1/rerank` in the shape vLLM, TEI and llama.cpp serve (`{query, documents, top_n}` ->
 /// `results: [{index, relevance_score}]`, best first): late interaction (MaxSim) of the query's
 /// token states against each document's, since no registry package ships a cross-encoder.
@@ -202,6 +200,8 @@ fn rerank(e: &Embedder, body: &Value) -> Result<Value, String> {
     Ok(json!({"object": "list", "results": results.into_iter().map(|(i, s)| json!({"index": i, "relevance_score": s})).collect::<Vec<_>>()}))
 }
 
+/// Mean-pooled, L2-normalised sentence embeddings (sentence-transformers' MiniLM recipe), pooled
+/// on the CPU twin of pipec's pooling kernel.
 fn embeddings(e: &Embedder, body: &Value) -> Result<Value, String> {
     let texts: Vec<String> = match body.get("input") {
         Some(Value::String(s)) => vec![s.clone()],

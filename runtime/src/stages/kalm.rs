@@ -113,13 +113,8 @@ pub fn mix_negatives(ctx: &Ctx) -> Output {
     if n < 1 || alpha <= 0.0 {
         return Err(StageError::Message(format!("n = {n}, alpha = {alpha}: mix at least one negative, with alpha > 0")));
     }
-    let vector = |v: &Value| -> Option<Vec<f32>> { v.as_array()?.iter().map(|x| x.as_f64().map(|x| x as f32)).collect() };
-    let mut vectors: HashMap<String, Vec<f32>> = HashMap::with_capacity(index.len());
-    for (i, r) in index.iter().enumerate() {
-        let e = r.get("embedding").and_then(vector).ok_or_else(|| StageError::Message(format!("index record {i} has no `embedding` (run `embed` on the index first)")))?;
-        vectors.insert(record_id(r, i), e);
-    }
-    let dim = vectors.values().next().map_or(0, Vec::len);
+    let (flat, dim) = super::retrieval::matrix(index, "index")?;
+    let rows_by_id: HashMap<String, usize> = index.iter().enumerate().map(|(i, r)| (record_id(r, i), i)).collect();
     let (mut a, mut b, mut lambda) = (Vec::new(), Vec::new(), Vec::new());
     for (i, row) in rows.iter().enumerate() {
         let mut ids: Vec<&str> = items(row.get("negatives").unwrap_or(&Value::Null)).iter().filter_map(Value::as_str).collect();
@@ -127,11 +122,8 @@ pub fn mix_negatives(ctx: &Ctx) -> Output {
         ids.dedup();
         let mut found = Vec::with_capacity(ids.len());
         for id in &ids {
-            let v = vectors.get(*id).ok_or_else(|| StageError::Message(format!("triple {i}: negative `{id}` is not in the index (give the index the negatives were mined from)")))?;
-            if v.len() != dim {
-                return Err(StageError::Message(format!("negative `{id}` has {} dimensions, the index {dim}", v.len())));
-            }
-            found.push(v);
+            let r = rows_by_id.get(*id).ok_or_else(|| StageError::Message(format!("triple {i}: negative `{id}` is not in the index (give the index the negatives were mined from)")))?;
+            found.push(&flat[r * dim..(r + 1) * dim]);
         }
         if found.is_empty() {
             return Err(StageError::Message(format!("triple {i} has no negatives to mix")));
@@ -153,9 +145,9 @@ pub fn mix_negatives(ctx: &Ctx) -> Output {
     Ok(Value::Array(rows.iter().zip(mixed.chunks(per)).map(|(row, m)| {
         let synthetic: Vec<&[f32]> = m.chunks(dim).collect();
         let mut out = with_field(row, "mixed", Value::from(synthetic.iter().map(|v| v.iter().map(|x| *x as f64).collect::<Vec<f64>>()).collect::<Vec<_>>()));
-        let query = row.get("query").and_then(|q| q.get("embedding")).and_then(vector).filter(|q| q.len() == dim);
+        let query: Option<Vec<f64>> = row.get("query").and_then(|q| q.get("embedding")).and_then(Value::as_array).and_then(|e| e.iter().map(Value::as_f64).collect()).filter(|q: &Vec<f64>| q.len() == dim);
         if let (Some(q), Some(Value::Array(scores))) = (query, out.get("scores").cloned()) {
-            let extra = synthetic.iter().map(|v| Value::from(v.iter().zip(&q).map(|(x, y)| (x * y) as f64).sum::<f64>()));
+            let extra = synthetic.iter().map(|v| Value::from(v.iter().zip(&q).map(|(x, y)| *x as f64 * y).sum::<f64>()));
             out = with_field(&out, "scores", Value::Array(scores.into_iter().chain(extra).collect()));
         }
         out

@@ -27,16 +27,8 @@ struct Texts {
 fn texts(ctx: &Ctx) -> Result<Vec<(Texts, Value)>, StageError> {
     let (rows, corpus) = (ctx.rows("input")?, ctx.rows("corpus")?);
     let query = ctx.function("query")?.ok_or_else(|| StageError::Message("give `query:` the text of a triple's query, such as `query: .text`".into()))?;
-    let text = ctx.function("text")?;
-    let mut by_id: HashMap<String, String> = HashMap::new();
-    for (i, r) in items(&corpus).iter().enumerate() {
-        let t = match &text {
-            Some(f) => ctx.apply(f, r)?,
-            None => r.get("text").cloned().unwrap_or(Value::Null),
-        };
-        let Value::String(t) = t else { return Err(StageError::Message(format!("corpus record {i}: its text is {t}, not a string (give `text: .field`)"))) };
-        by_id.insert(record_id(r, i), t);
-    }
+    let corpus = items(&corpus);
+    let by_id: HashMap<String, String> = corpus.iter().enumerate().map(|(i, r)| record_id(r, i)).zip(ctx.texts("text", corpus, "corpus record")?).collect();
     let lookup = |i: usize, id: &str| by_id.get(id).cloned().ok_or_else(|| StageError::Message(format!("triple {i}: `{id}` is not in the corpus (give the corpus the triples were mined from)")));
     items(&rows).iter().enumerate().map(|(i, row)| {
         let q = ctx.apply(&query, row.get("query").unwrap_or(&Value::Null))?;

@@ -238,6 +238,22 @@ impl<'a> Ctx<'a> {
         self.function(arg)?.ok_or_else(|| StageError::Message(format!("argument `{arg}` is missing")))
     }
 
+    /// The text of each record: the function argument `arg` applied to it, else its `text` field;
+    /// `what` names a record in errors ("record", "corpus record").
+    fn texts(&self, arg: &str, rows: &[Value], what: &str) -> Result<Vec<String>, StageError> {
+        let f = self.function(arg)?;
+        rows.iter().enumerate().map(|(i, row)| {
+            let t = match &f {
+                Some(f) => self.apply(f, row)?,
+                None => row.get("text").cloned().unwrap_or(Value::Null),
+            };
+            match t {
+                Value::String(t) => Ok(t),
+                t => Err(StageError::Message(format!("{what} {i}: its text is {t}, not a string (give `{arg}: .field`)"))),
+            }
+        }).collect()
+    }
+
     /// The compute backend (opened on first use).
     fn backend(&self) -> Result<&pipec_compute::Backend, StageError> {
         self.env.compute.backend().map_err(StageError::Message)

@@ -12,16 +12,7 @@ pub fn embed(ctx: &Ctx) -> Output {
     let rows = ctx.rows("input")?;
     let rows = items(&rows);
     let (model, endpoint) = ctx.endpoint()?;
-    let text = ctx.function("text")?;
-    let mut texts = Vec::with_capacity(rows.len());
-    for (i, row) in rows.iter().enumerate() {
-        let t = match &text {
-            Some(f) => ctx.apply(f, row)?,
-            None => row.get("text").cloned().unwrap_or(Value::Null),
-        };
-        let Value::String(t) = t else { return Err(StageError::Message(format!("record {i}: the text to embed is {t}, not a string (give `text: .field`)"))) };
-        texts.push(t);
-    }
+    let texts = ctx.texts("text", rows, "record")?;
     if rows.is_empty() {
         return Ok(Value::Array(Vec::new()));
     }
@@ -49,7 +40,7 @@ pub fn embed(ctx: &Ctx) -> Output {
 }
 
 /// The embeddings of `rows` as one row-major matrix, and its width.
-fn matrix(rows: &[Value], what: &str) -> Result<(Vec<f32>, usize), StageError> {
+pub(super) fn matrix(rows: &[Value], what: &str) -> Result<(Vec<f32>, usize), StageError> {
     let mut flat = Vec::new();
     let mut width = None;
     for (i, r) in rows.iter().enumerate() {
